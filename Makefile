@@ -1,0 +1,59 @@
+# django-clustering: `make up`, then `make test`. `make help` lists every target.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+COMPOSE := docker compose
+# Replicas of the Django service for `up` and `scale`.
+WAS ?= 2
+# The host's CA bundle, handed to image builds as a build secret (see was/Dockerfile).
+export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem) /dev/null)
+VENV := .venv
+
+.PHONY: help up scale down clean ps logs status build prereqs test
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+prereqs:
+	@scripts/compose-v2
+	@scripts/secrets
+
+build: prereqs ## Build the images (the Debian base too, when no registry has it)
+	@echo "build: images (the first build takes a few minutes)"
+	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) build
+
+up: build ## Start the stack with WAS replicas (default 2), wait until healthy, print its URL
+	@echo "up: starting $(WAS) replicas and waiting until every service is healthy"
+	@$(COMPOSE) up -d --wait --scale was=$(WAS)
+	@scripts/wait-members $(WAS)
+	@echo "up: ready at http://$$($(COMPOSE) port apache 80)/"
+
+scale: ## Resize to WAS replicas; returns once the balancer routes to all of them
+	@$(COMPOSE) up -d --wait --no-deps --no-recreate --scale was=$(WAS) was
+	@scripts/wait-members $(WAS)
+
+down: ## Stop the stack, keeping its data
+	@$(COMPOSE) down
+
+clean: ## Stop the stack and DELETE its data volumes (users, posts, images, sessions)
+	@echo "clean: this deletes the database, Redis and bucket volumes of project django-clustering"
+	@$(COMPOSE) down --volumes --remove-orphans
+
+ps: ## List the stack's containers
+	@$(COMPOSE) ps
+
+logs: ## Follow the logs of every service
+	@$(COMPOSE) logs -f --tail=100
+
+status: ## Show the balancer's members: route, address, state, requests served
+	@$(COMPOSE) exec -T apache balancer-status
+
+$(VENV)/.installed: tests/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+	@touch $@
+
+test: build $(VENV)/.installed ## Run the test suite against a stack of its own (removed afterwards)
+	@$(VENV)/bin/pytest

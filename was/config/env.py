@@ -1,0 +1,48 @@
+"""Typed readers for settings from the environment. Every secret may come from VAR or from the file VAR_FILE."""
+import os
+
+from django.core.exceptions import ImproperlyConfigured
+
+_UNSET = object()
+
+
+def string(name, default=_UNSET):
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
+    if name in os.environ:
+        return os.environ[name]
+    if default is _UNSET:
+        raise ImproperlyConfigured(f"Set {name} or {name}_FILE")
+    return default
+
+
+def boolean(name, default):
+    value = string(name, str(default)).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean, not {value!r}")
+
+
+def integer(name, default):
+    value = string(name, str(default))
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+
+
+def number(name, default):
+    value = string(name, str(default))
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+
+
+def strings(name, default):
+    """A comma-separated list."""
+    return [item.strip() for item in string(name, ",".join(default)).split(",") if item.strip()]

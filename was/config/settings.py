@@ -1,0 +1,134 @@
+"""Settings for every replica, all read from the environment (see .env.example at the project root)."""
+from pathlib import Path
+
+from config import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Identical on every replica: sessions, CSRF tokens and signatures must validate wherever a request lands.
+SECRET_KEY = env.string("DJANGO_SECRET_KEY")
+SECRET_KEY_FALLBACKS = env.strings("DJANGO_SECRET_KEY_FALLBACKS", [])
+DEBUG = env.boolean("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env.strings("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env.strings("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "storages",
+    "feed",
+]
+
+MIDDLEWARE = [
+    # First: answers the balancer's probes before Host validation (they come addressed to the replica's IP).
+    "feed.middleware.HealthCheckMiddleware",
+    "feed.middleware.ServedByMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "feed.context_processors.served_by",
+            ],
+        },
+    },
+]
+
+# MariaDB, shared by every replica. Health-checked persistent connections survive a database restart.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.mysql",
+        "HOST": env.string("DB_HOST", "db"),
+        "PORT": env.integer("DB_PORT", 3306),
+        "NAME": env.string("DB_NAME", "django"),
+        "USER": env.string("DB_USER", "django"),
+        "PASSWORD": env.string("DB_PASSWORD"),
+        "CONN_MAX_AGE": env.integer("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
+        "OPTIONS": {"charset": "utf8mb4", "connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 1)},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Redis is the shared session store; sessions are written through to MariaDB (cached_db), and a Redis
+# outage only costs cache misses (django-redis IGNORE_EXCEPTIONS), never a logged-out user or a 500.
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": env.string("REDIS_URL", "redis://redis:6379/0"),
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 0.5,
+            "IGNORE_EXCEPTIONS": True,
+        },
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+
+# Uploaded images and static files live in one bucket (media/ and static/), never on a replica's disk.
+GCS_BUCKET = env.string("GCS_BUCKET", "django-clustering")
+GCS_PROJECT_ID = env.string("GCS_PROJECT_ID", "django-clustering")
+# Empty: objects are served by this site at /media/... and /static/... (Apache proxies them to the
+# bucket). Otherwise the public base URL of the bucket, e.g. https://storage.googleapis.com/<bucket>.
+GCS_PUBLIC_URL = env.string("GCS_PUBLIC_URL", "")
+GCS_SIGNED_URLS = env.boolean("GCS_SIGNED_URLS", False)
+_gcs = {
+    "bucket_name": GCS_BUCKET,
+    "project_id": GCS_PROJECT_ID,
+    "file_overwrite": False,
+    "querystring_auth": GCS_SIGNED_URLS,
+    "custom_endpoint": GCS_PUBLIC_URL or None,
+}
+_gcs_backend = "feed.storage.SameOriginGoogleCloudStorage" if not (GCS_PUBLIC_URL or GCS_SIGNED_URLS) else "storages.backends.gcloud.GoogleCloudStorage"
+STORAGES = {
+    "default": {"BACKEND": _gcs_backend, "OPTIONS": {**_gcs, "location": "media"}},
+    "staticfiles": {"BACKEND": _gcs_backend, "OPTIONS": {**_gcs, "location": "static", "file_overwrite": True}},
+}
+STATIC_URL = "/static/"
+MEDIA_URL = "/media/"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Set while the replica drains before a graceful stop (see was/start): /healthz then reports draining.
+DRAIN_FLAG = env.string("DRAIN_FLAG", "/tmp/draining")
+# Overrides the replica name derived from its DNS name (see feed/replica.py).
+REPLICA_NAME = env.string("REPLICA_NAME", "")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.string("DJANGO_LOG_LEVEL", "INFO")},
+}

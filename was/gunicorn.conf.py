@@ -1,0 +1,15 @@
+"""gunicorn settings, from the environment (see .env.example)."""
+import os
+
+bind = "0.0.0.0:8000"
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Longer than Apache's member ttl (3 s), so Apache closes idle connections first and never reuses one
+# that gunicorn is closing.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "0") == "1" else None
+errorlog = "-"
+worker_tmp_dir = "/dev/shm"
