@@ -1,0 +1,128 @@
+"""A handle on one running stack: its URL, its replicas (docker SDK) and its balancer."""
+import pathlib
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+
+import docker
+import requests
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+class Cluster:
+    def __init__(self, project, base_url):
+        self.project = project
+        self.base_url = base_url
+        self.docker = docker.from_env()
+
+    def url(self, path):
+        return self.base_url + path
+
+    def containers(self, service, **filters):
+        labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]
+        return self.docker.containers.list(filters={"label": labels, **filters})
+
+    def replicas(self):
+        """Running replicas of the Django service, by name."""
+        return {c.name: c for c in self.containers("was")}
+
+    def apache(self):
+        return self.containers("apache")[0]
+
+    def compose(self, *args, timeout=180):
+        subprocess.run(["docker", "compose", "-p", self.project, *args], cwd=ROOT, check=True,
+                       capture_output=True, timeout=timeout)
+
+    def scale(self, n):
+        """Resize the Django service; returns when the new replicas are healthy."""
+        self.compose("up", "-d", "--wait", "--no-deps", "--no-recreate", "--scale", f"was={n}", "was")
+
+    def member_count(self):
+        result = self.apache().exec_run(["balancer-status", "--count"])
+        return int(result.output.decode().strip() or 0)
+
+    def wait_members(self, n, timeout=60):
+        """Waits until the balancer has exactly n members; returns the seconds it took."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            if self.member_count() == n:
+                return time.monotonic() - start
+            time.sleep(0.2)
+        raise AssertionError(f"balancer has {self.member_count()} members after {timeout} s, wanted {n}")
+
+
+def served_by(response):
+    return response.headers.get("X-Served-By")
+
+
+def browser_get(session, url, **kwargs):
+    """GET as a browser does it: when a kept-alive connection is closed before any response (Apache closes
+    idle connections on a graceful reload), retry once on a new one (RFC 9110 9.2.2: GET is idempotent).
+    Returns (response, retried)."""
+    try:
+        return session.get(url, **kwargs), False
+    except requests.ConnectionError as exc:
+        if "without response" not in str(exc) and "Connection reset" not in str(exc):
+            raise
+    return session.get(url, **kwargs), True
+
+
+@dataclass
+class Outcome:
+    started: float
+    ended: float
+    status: int | None  # None: no HTTP response at all
+    served_by: str | None
+    error: str | None = None
+
+    @property
+    def ok(self):
+        return self.status is not None and 200 <= self.status < 300
+
+
+@dataclass
+class Traffic:
+    """Several clients, each its own session (own ROUTEID), sending GETs until stopped (bounded)."""
+
+    cluster: Cluster
+    clients: int = 6
+    path: str = "/whoami"
+    max_seconds: float = 120
+    timeout: float = 60
+    outcomes: list = field(default_factory=list)
+    retries: int = 0
+
+    def __post_init__(self):
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._client, daemon=True) for _ in range(self.clients)]
+
+    def _client(self):
+        session = requests.Session()
+        deadline = time.monotonic() + self.max_seconds
+        while not self._stop.is_set() and time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                response, retried = browser_get(session, self.cluster.url(self.path), timeout=self.timeout)
+                self.retries += retried
+                outcome = Outcome(started, time.monotonic(), response.status_code, served_by(response))
+            except requests.RequestException as exc:
+                outcome = Outcome(started, time.monotonic(), None, None, f"{type(exc).__name__}: {exc}"[:300])
+            with self._lock:
+                self.outcomes.append(outcome)
+            time.sleep(0.02)
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(self.timeout + 5)
+
+    def failures(self):
+        return [o for o in self.outcomes if not o.ok]

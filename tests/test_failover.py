@@ -1,0 +1,37 @@
+"""SIGKILL of the replica a client is pinned to: only requests in flight on it at that moment may fail."""
+import time
+
+import requests
+
+from cluster import Traffic, served_by
+
+
+def test_killing_the_pinned_replica_fails_only_requests_in_flight_on_it(cluster, replicas, client):
+    first = client.get(cluster.url("/whoami"))
+    pinned_route = client.cookies["ROUTEID"]
+    victim = replicas[served_by(first)]
+
+    with Traffic(cluster, clients=6, timeout=30) as traffic:
+        time.sleep(2)
+        killed_at = time.monotonic()
+        victim.kill(signal="SIGKILL")
+        kill_returned = time.monotonic()
+        after_kill = client.get(cluster.url("/whoami"), timeout=30)
+        time.sleep(3)
+
+    failures = traffic.failures()
+    sent_after = [o for o in traffic.outcomes if o.started >= kill_returned]
+    in_flight = [o for o in failures if o.started < kill_returned]
+    print(f"kill of {victim.name}: {len(traffic.outcomes)} requests, {len(sent_after)} sent after the kill, "
+          f"{len(in_flight)} in flight lost: {[(o.status, o.error) for o in in_flight]}, "
+          f"{traffic.retries} retried after a kept-alive connection closed")
+    assert len(sent_after) > 50
+    assert [o for o in sent_after if not o.ok] == []
+    # At most one request per client can be in flight, and only those that started before the kill.
+    assert len(in_flight) <= traffic.clients
+    assert all(o.started < kill_returned for o in failures)
+
+    assert after_kill.status_code == 200
+    assert served_by(after_kill) != victim.name
+    assert client.cookies["ROUTEID"] != pinned_route, "the pinned client kept the dead replica's route"
+    assert killed_at <= kill_returned

@@ -1,0 +1,39 @@
+"""The seed post's stickiness: a ROUTEID cookie pins a client; without one, requests spread evenly."""
+from collections import Counter
+
+import requests
+
+from cluster import served_by
+
+
+def test_first_response_sets_routeid_and_pins_the_next_50_requests(cluster, replicas, client):
+    first = client.get(cluster.url("/whoami"))
+    assert first.status_code == 200
+    route = client.cookies.get("ROUTEID")
+    assert route and route.startswith("."), first.headers.get("Set-Cookie")
+    assert route[1:] == first.json()["route"]
+
+    seen = Counter()
+    for _ in range(50):
+        response = client.get(cluster.url("/whoami"))
+        assert response.status_code == 200
+        assert "ROUTEID" not in response.headers.get("Set-Cookie", ""), "a pinned client got a new route"
+        seen[served_by(response)] += 1
+    assert seen == Counter({served_by(first): 50})
+
+
+def test_requests_without_cookie_spread_evenly_over_all_replicas(cluster, replicas):
+    total = 60
+    # A new session each time: no cookie, no kept-alive connection.
+    seen = Counter(served_by(requests.get(cluster.url("/whoami"))) for _ in range(total))
+    assert set(seen) == set(replicas), seen
+    even = total / len(replicas)
+    for name, count in seen.items():
+        assert abs(count - even) <= 0.2 * even, f"{name} served {count} of {total}: {seen}"
+
+
+def test_every_response_names_the_replica_that_served_it(cluster, replicas, client):
+    for path in ("/", "/whoami", "/no-such-page"):
+        response = client.get(cluster.url(path))
+        assert served_by(response) in replicas, (path, response.status_code, response.headers)
+
