@@ -39,18 +39,33 @@ class Cluster:
         """Resize the Django service; returns when the new replicas are healthy."""
         self.compose("up", "-d", "--wait", "--no-deps", "--no-recreate", "--scale", f"was={n}", "was")
 
+    def members(self):
+        """The balancer's members as Apache sees them: {address: state}, a state such as "Init,Ok"."""
+        lines = self.apache().exec_run(["balancer-status"]).output.decode().splitlines()[1:]
+        return {line.split()[1].split("//")[1].split(":")[0]: line.split()[2] for line in lines if line.strip()}
+
     def member_count(self):
-        result = self.apache().exec_run(["balancer-status", "--count"])
-        return int(result.output.decode().strip() or 0)
+        return len(self.members())
+
+    def replica_addresses(self):
+        network = f"{self.project}_back"
+        return {c.attrs["NetworkSettings"]["Networks"][network]["IPAddress"] for c in self.replicas().values()}
 
     def wait_members(self, n, timeout=60):
-        """Waits until the balancer has exactly n members; returns the seconds it took."""
+        """Waits until the balancer routes to exactly the n running replicas, every member usable, twice
+        in a row 0.5 s apart (a reload may be under way); returns the seconds it took."""
         start = time.monotonic()
+        settled = 0
         while time.monotonic() - start < timeout:
-            if self.member_count() == n:
+            members = self.members()
+            ready = len(members) == n and set(members) == self.replica_addresses() and all(
+                set(state.split(",")) == {"Init", "Ok"} for state in members.values())
+            settled = settled + 1 if ready else 0
+            if settled == 2:
                 return time.monotonic() - start
-            time.sleep(0.2)
-        raise AssertionError(f"balancer has {self.member_count()} members after {timeout} s, wanted {n}")
+            time.sleep(0.5)
+        raise AssertionError(f"balancer members {self.members()} after {timeout} s, "
+                             f"wanted the {n} replicas {self.replica_addresses()}")
 
 
 def served_by(response):
