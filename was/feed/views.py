@@ -1,12 +1,98 @@
+import logging
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.decorators import login_required
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
 from feed import replica
+from feed.forms import CommentForm, PostForm, SignUpForm
+from feed.images import object_name
+from feed.models import Comment, Like, Post
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 10
 
 
 def home(request):
-    return render(request, "feed/home.html")
+    posts = (
+        Post.objects.select_related("author")
+        .annotate(like_count=Count("likes", distinct=True))
+        .prefetch_related(Prefetch("comments", queryset=Comment.objects.select_related("author")))
+    )
+    if request.user.is_authenticated:
+        posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=request.user)))
+    page = Paginator(posts, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "feed/home.html", {"page": page, "comment_form": CommentForm()})
+
+
+def signup(request):
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@require_POST
+def guest_login(request):
+    """One click: a fresh guest account, logged in, with no password to remember."""
+    user = get_user_model().objects.create_user(f"guest-{secrets.token_hex(4)}")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    messages.info(request, f"You are {user.username}. Welcome!")
+    return redirect("home")
+
+
+@login_required
+def new_post(request):
+    form = PostForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "feed/new_post.html", {"form": form}, status=400)
+        extension, width, height = form.image_info
+        name = default_storage.save(object_name(extension), form.cleaned_data["image"])
+        try:
+            with transaction.atomic():
+                Post.objects.create(author=request.user, caption=form.cleaned_data["caption"], image=name,
+                                    width=width, height=height)
+        except Exception:
+            # No row, so no object either: an orphan in the bucket is a leak nobody would ever see.
+            default_storage.delete(name)
+            raise
+        return redirect("home")
+    return render(request, "feed/new_post.html", {"form": form})
+
+
+@login_required
+@require_POST
+def toggle_like(request, post_id):
+    post = get_object_or_404(Post, pk=post_id)
+    deleted, _ = Like.objects.filter(user=request.user, post=post).delete()
+    if not deleted:
+        Like.objects.get_or_create(user=request.user, post=post)
+    return redirect(f"/#post-{post.pk}")
+
+
+@login_required
+@require_POST
+def add_comment(request, post_id):
+    post = get_object_or_404(Post, pk=post_id)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    Comment.objects.create(post=post, author=request.user, body=form.cleaned_data["body"])
+    return redirect(f"/#post-{post.pk}")
 
 
 @never_cache

@@ -1,0 +1,27 @@
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+
+from feed.images import check_image
+from feed.models import Comment
+
+
+class SignUpForm(UserCreationForm):
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)
+
+
+class PostForm(forms.Form):
+    caption = forms.CharField(max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    image = forms.FileField(help_text="JPEG, PNG, GIF or WebP")
+
+    def clean_image(self):
+        upload = self.cleaned_data["image"]
+        self.image_info = check_image(upload)
+        return upload
+
+
+class CommentForm(forms.ModelForm):
+    class Meta:
+        model = Comment
+        fields = ("body",)
+        widgets = {"body": forms.TextInput(attrs={"placeholder": "Add a comment…", "aria-label": "Comment"})}
