@@ -1,4 +1,5 @@
 """A handle on one running stack: its URL, its replicas (docker SDK) and its balancer."""
+import json
 import pathlib
 import subprocess
 import threading
@@ -9,6 +10,7 @@ import docker
 import requests
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+BUCKET = "django-clustering"
 
 
 class Cluster:
@@ -20,6 +22,43 @@ class Cluster:
     def url(self, path):
         return self.base_url + path
 
+    def service(self, name):
+        return self.containers(name)[0]
+
+    def exec(self, service, command):
+        """Runs a shell command in the service's container; returns its output (fails on non-zero exit)."""
+        result = self.service(service).exec_run(["sh", "-c", command])
+        assert result.exit_code == 0, result.output.decode()
+        return result.output.decode()
+
+    def sql(self, query):
+        """One value from MariaDB, as root (its password is the stack's own secret)."""
+        return self.exec("db", 'mariadb -uroot -p"$(cat /run/secrets/db_root_password)" django -N -B -e '
+                         f'"{query}"').strip()
+
+    def bucket_objects(self, prefix="media/"):
+        """{name: md5 (base64)} of the objects in the bucket, read from the emulator's JSON API."""
+        listing = json.loads(self.exec("gcs", f"curl -fsS 'http://127.0.0.1:4443/storage/v1/b/{BUCKET}/o?prefix={prefix}'"))
+        return {item["name"]: item.get("md5Hash") for item in listing.get("items", [])}
+
+    def routes(self):
+        """{replica name: its balancer route}, as each replica reports it."""
+        routes = {}
+        for name, container in self.replicas().items():
+            report = json.loads(container.exec_run(["curl", "-s", "http://127.0.0.1:8000/healthz"]).output)
+            routes[name] = report["route"]
+        return routes
+
+    def wait_healthy(self, service, timeout=90):
+        container = self.service(service)
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            container.reload()
+            if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
+                return
+            time.sleep(0.2)
+        raise AssertionError(f"{service} not healthy after {timeout} s")
+
     def containers(self, service, **filters):
         labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]
         return self.docker.containers.list(filters={"label": labels, **filters})
@@ -29,7 +68,7 @@ class Cluster:
         return {c.name: c for c in self.containers("was")}
 
     def apache(self):
-        return self.containers("apache")[0]
+        return self.service("apache")
 
     def compose(self, *args, timeout=180):
         subprocess.run(["docker", "compose", "-p", self.project, *args], cwd=ROOT, check=True,

@@ -78,6 +78,7 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": env.string("REDIS_URL", "redis://redis:6379/0"),
         "OPTIONS": {
+            "CLIENT_CLASS": "feed.cache.CircuitBreakerClient",
             "SOCKET_CONNECT_TIMEOUT": 0.5,
             "SOCKET_TIMEOUT": 0.5,
             "IGNORE_EXCEPTIONS": True,
@@ -85,7 +86,9 @@ CACHES = {
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# feed.cache logs when Redis goes away and comes back; no traceback per ignored call.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
+REDIS_RETRY_SECONDS = env.number("REDIS_RETRY_SECONDS", 5)
 
 # Uploaded images and static files live in one bucket (media/ and static/), never on a replica's disk.
 GCS_BUCKET = env.string("GCS_BUCKET", "django-clustering")

@@ -2,9 +2,9 @@
 import os
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
-from django_redis import get_redis_connection
 
 
 def _db():
@@ -13,7 +13,7 @@ def _db():
 
 
 def _cache():
-    get_redis_connection("default").ping()
+    cache.client.ping()
 
 
 def _storage():

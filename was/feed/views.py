@@ -27,6 +27,8 @@ def home(request):
         Post.objects.select_related("author")
         .annotate(like_count=Count("likes", distinct=True))
         .prefetch_related(Prefetch("comments", queryset=Comment.objects.select_related("author")))
+        # Explicit: Meta.ordering is not applied to aggregating queries.
+        .order_by("-created_at", "-id")
     )
     if request.user.is_authenticated:
         posts = posts.annotate(liked=Exists(Like.objects.filter(post=OuterRef("pk"), user=request.user)))

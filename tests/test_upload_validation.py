@@ -1,0 +1,47 @@
+"""Bad uploads get a clear 4xx and change nothing: no row in the database, no object in the bucket."""
+import uuid
+
+import pytest
+
+from pictures import picture, truncated_jpeg
+from users import Visitor
+
+TEN_MB = 10 * 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def uploader(cluster):
+    return Visitor(cluster).sign_up(f"uploader-{uuid.uuid4().hex[:8]}")
+
+
+def state(cluster):
+    return cluster.sql("SELECT COUNT(*) FROM feed_post"), cluster.bucket_objects()
+
+
+BAD_UPLOADS = {
+    "text renamed .jpg": dict(content=b"just some text, not an image\n" * 10, filename="photo.jpg"),
+    "truncated JPEG": dict(content=truncated_jpeg(), filename="cut.jpg"),
+    "zero bytes": dict(content=b"", filename="empty.jpg"),
+    "over the limit": dict(content=picture("PNG", (64, 64)) + b"\0" * (TEN_MB + 1), filename="huge.png"),
+    "a ../ file name": dict(content=b"not an image", filename="../../../etc/passwd.jpg"),
+    "a bare .. file name": dict(content=picture("JPEG"), filename=".."),
+    "BMP, a real image of another format": dict(content=picture("BMP"), filename="photo.bmp"),
+    "no CSRF token": dict(content=picture("JPEG"), filename="photo.jpg", csrf=False),
+}
+
+
+@pytest.mark.parametrize("case", BAD_UPLOADS, ids=list(BAD_UPLOADS))
+def test_a_bad_upload_gets_a_4xx_and_changes_nothing(cluster, uploader, case):
+    before = state(cluster)
+    response = uploader.upload(**BAD_UPLOADS[case])
+    assert 400 <= response.status_code < 500, (case, response.status_code)
+    assert state(cluster) == before
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP"])
+def test_each_accepted_format_is_stored_under_a_name_the_server_chose(cluster, uploader, fmt):
+    before = set(cluster.bucket_objects())
+    response = uploader.upload(picture(fmt), filename=f"../../outside.{fmt.lower()}")
+    assert response.status_code == 302
+    (new,) = set(cluster.bucket_objects()) - before
+    assert new.startswith("media/posts/") and "outside" not in new and ".." not in new

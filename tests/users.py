@@ -1,0 +1,44 @@
+"""A person using the site through the balancer: a requests session with its cookies (ROUTEID too)."""
+import re
+
+import requests
+
+
+class Visitor:
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.session = requests.Session()
+
+    def get(self, path, **kwargs):
+        return self.session.get(self.cluster.url(path), timeout=30, **kwargs)
+
+    def post(self, path, data=None, files=None, csrf=True, **kwargs):
+        """A form POST as a browser sends it: with the CSRF token and a same-origin Referer."""
+        data = dict(data or {})
+        if csrf:
+            if "csrftoken" not in self.session.cookies:
+                self.get("/login")
+            data["csrfmiddlewaretoken"] = self.session.cookies["csrftoken"]
+        return self.session.post(self.cluster.url(path), data=data, files=files, timeout=60,
+                                 headers={"Referer": self.cluster.url("/")}, allow_redirects=False, **kwargs)
+
+    def sign_up(self, username, password="correct-horse-battery-9"):
+        response = self.post("/signup", {"username": username, "password1": password, "password2": password})
+        assert response.status_code == 302, response.text[:500]
+        return self
+
+    def log_out(self):
+        assert self.post("/logout").status_code == 302
+
+    def user(self):
+        return self.get("/whoami").json()["user"]
+
+    def pin(self, route):
+        """Sends the next requests to the replica with this route, as a ROUTEID cookie does."""
+        self.session.cookies.set("ROUTEID", f".{route}", domain="127.0.0.1", path="/")
+
+    def upload(self, content, filename="photo.jpg", caption="", **kwargs):
+        return self.post("/posts/new", {"caption": caption}, files={"image": (filename, content)}, **kwargs)
+
+    def feed_images(self):
+        return re.findall(r'<img src="([^"]+)"', self.get("/").text)
