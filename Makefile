@@ -56,4 +56,6 @@ $(VENV)/.installed: tests/requirements.txt
 	@touch $@
 
 test: build $(VENV)/.installed ## Run the test suite against a stack of its own (removed afterwards)
+	@echo "test: browser image (Chromium) for the browser test"
+	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile browser build browser
 	@$(VENV)/bin/pytest

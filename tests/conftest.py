@@ -24,6 +24,8 @@ def cluster(tmp_path_factory):
         "COMPOSE_PROJECT_NAME": project,
         "SECRETS_DIR": str(secrets_dir),
         "HTTP_PORT": "0",
+        # "apache": the name the browser test's Chromium uses on the front network.
+        "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1,apache",
         "WAS_REPLICAS": str(REPLICAS),
         # Requests caught on a killed replica end sooner; nothing else depends on it.
         "BACKEND_TIMEOUT": "10",
