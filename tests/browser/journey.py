@@ -10,7 +10,9 @@ import time
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.wait import WebDriverWait
 
 BASE = os.environ.get("BASE_URL", "http://apache")
 ROUTES = os.environ["ROUTES"].split(",")
@@ -31,7 +33,10 @@ def browser():
     options.binary_location = "/usr/bin/chromium"
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=900,1200"):
         options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    # A form submission may return before the next page is there: look for elements for up to 10 s.
+    driver.implicitly_wait(10)
+    return driver
 
 
 def footer(driver):
@@ -39,8 +44,15 @@ def footer(driver):
 
 
 def photo_loaded(driver, src):
-    images = [img for img in driver.find_elements(By.CSS_SELECTOR, "article.post img") if img.get_attribute("src").endswith(src)]
-    return bool(images) and driver.execute_script("return arguments[0].complete && arguments[0].naturalWidth", images[0]) > 0
+    """Whether the feed shows the photo, decoded (waits up to 10 s for it)."""
+    def loaded(driver):
+        images = driver.find_elements(By.CSS_SELECTOR, f'article.post img[src="{src}"]')
+        return bool(images) and driver.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth", images[0]) > 0
+    try:
+        return WebDriverWait(driver, 10).until(loaded)
+    except TimeoutException:
+        return False
 
 
 def main():
@@ -60,6 +72,7 @@ def main():
         driver.find_element(By.NAME, "caption").send_keys("Posted from headless Chromium")
         driver.find_element(By.NAME, "image").send_keys(photo_file())
         driver.find_element(By.CSS_SELECTOR, "form button.button").click()
+        WebDriverWait(driver, 10).until(lambda d: d.current_url.rstrip("/") == BASE)
         src = driver.find_element(By.CSS_SELECTOR, "article.post img").get_attribute("src").removeprefix(BASE)
         assert src.startswith("/media/posts/"), src
         assert photo_loaded(driver, src), "the new photo did not load"
