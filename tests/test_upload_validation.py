@@ -45,3 +45,17 @@ def test_each_accepted_format_is_stored_under_a_name_the_server_chose(cluster, u
     assert response.status_code == 302
     (new,) = set(cluster.bucket_objects()) - before
     assert new.startswith("media/posts/") and "outside" not in new and ".." not in new
+
+
+def test_a_failed_database_write_leaves_no_object_behind(cluster, uploader):
+    # A trigger makes MariaDB refuse this one post after the image is already in the bucket.
+    cluster.sql("CREATE TRIGGER refuse_post BEFORE INSERT ON feed_post FOR EACH ROW "
+                "IF NEW.caption = 'refused by the database' THEN "
+                "SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'refused'; END IF")
+    try:
+        before = state(cluster)
+        response = uploader.upload(picture("JPEG"), caption="refused by the database")
+        assert response.status_code == 503 and "could not be saved" in response.text
+        assert state(cluster) == before
+    finally:
+        cluster.sql("DROP TRIGGER refuse_post")

@@ -1,6 +1,6 @@
 """A person in a real browser: signs up, posts a photo, sees it, switches replica (ROUTEID) and still sees it,
 still logged in. Prints a JSON report; exits non-zero on the first thing that is wrong."""
-import io
+import base64
 import json
 import os
 import random
@@ -55,6 +55,15 @@ def photo_loaded(driver, src):
         return False
 
 
+def save_full_page(driver, path):
+    """The whole page (at most 2400 px), down to the footer that names the replica."""
+    size = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    clip = {"x": 0, "y": 0, "width": size["width"], "height": min(size["height"], 2400), "scale": 1}
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True, "clip": clip})
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+
+
 def main():
     report = {}
     driver = browser()
@@ -78,7 +87,7 @@ def main():
         assert photo_loaded(driver, src), "the new photo did not load"
         report["first"] = footer(driver)
         first_route = driver.get_cookie("ROUTEID")["value"].lstrip(".")
-        driver.save_screenshot(os.path.join(OUT, "feed.png"))
+        save_full_page(driver, os.path.join(OUT, "feed.png"))
 
         for route in (r for r in ROUTES if r != first_route):
             driver.add_cookie({"name": "ROUTEID", "value": f".{route}", "path": "/"})

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -68,10 +68,12 @@ def new_post(request):
             with transaction.atomic():
                 Post.objects.create(author=request.user, caption=form.cleaned_data["caption"], image=name,
                                     width=width, height=height)
-        except Exception:
+        except DatabaseError:
             # No row, so no object either: an orphan in the bucket is a leak nobody would ever see.
+            log.exception("post not saved, deleting %s", name)
             default_storage.delete(name)
-            raise
+            form.add_error(None, "Your post could not be saved just now. Please try again.")
+            return render(request, "feed/new_post.html", {"form": form}, status=503)
         return redirect("home")
     return render(request, "feed/new_post.html", {"form": form})
 
