@@ -27,20 +27,20 @@ def boolean(name, default):
     raise ImproperlyConfigured(f"{name} must be a boolean, not {value!r}")
 
 
-def integer(name, default):
+def _parsed(name, default, parse, kind):
     value = string(name, str(default))
     try:
-        return int(value)
+        return parse(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, not {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be {kind}, not {value!r}") from None
+
+
+def integer(name, default):
+    return _parsed(name, default, int, "an integer")
 
 
 def number(name, default):
-    value = string(name, str(default))
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, not {value!r}") from None
+    return _parsed(name, default, float, "a number")
 
 
 def strings(name, default):
