@@ -49,15 +49,16 @@ class Cluster:
             routes[name] = report["route"]
         return routes
 
-    def wait_healthy(self, service, timeout=90):
-        container = self.service(service)
+    def wait_healthy(self, service_or_container, timeout=90):
+        """Waits until the service's (first) container, or the given container, is healthy."""
+        container = self.service(service_or_container) if isinstance(service_or_container, str) else service_or_container
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             container.reload()
             if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
                 return
             time.sleep(0.2)
-        raise AssertionError(f"{service} not healthy after {timeout} s")
+        raise AssertionError(f"{container.name} not healthy after {timeout} s")
 
     def containers(self, service, **filters):
         labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]
@@ -73,6 +74,14 @@ class Cluster:
     def compose(self, *args, timeout=180):
         subprocess.run(["docker", "compose", "-p", self.project, *args], cwd=ROOT, check=True,
                        capture_output=True, timeout=timeout)
+
+    def down_and_up(self):
+        """`make down && make up` for this stack: containers go, volumes stay. The port may change."""
+        self.compose("down")
+        self.compose("up", "-d", "--wait", timeout=300)
+        port = subprocess.run(["docker", "compose", "-p", self.project, "port", "apache", "80"], cwd=ROOT,
+                              check=True, capture_output=True, text=True).stdout.strip().rsplit(":", 1)[1]
+        self.base_url = f"http://127.0.0.1:{port}"
 
     def scale(self, n):
         """Resize the Django service; returns when the new replicas are healthy."""

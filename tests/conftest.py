@@ -17,9 +17,14 @@ REPLICAS = 2
 
 
 @pytest.fixture(scope="session")
-def cluster(tmp_path_factory):
+def secrets_dir(tmp_path_factory):
+    """This stack's own generated secrets."""
+    return tmp_path_factory.mktemp("secrets")
+
+
+@pytest.fixture(scope="session")
+def cluster(secrets_dir):
     project = f"dc-test-{uuid.uuid4().hex[:8]}"
-    secrets_dir = tmp_path_factory.mktemp("secrets")
     env = {
         "COMPOSE_PROJECT_NAME": project,
         "SECRETS_DIR": str(secrets_dir),

@@ -11,3 +11,5 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "20"))
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "0") == "1" else None
 errorlog = "-"
 worker_tmp_dir = "/dev/shm"
+# No runtime control socket: nothing uses it, and /app is not writable.
+control_socket_disable = True

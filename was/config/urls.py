@@ -16,3 +16,5 @@ urlpatterns = [
     path("whoami", views.whoami, name="whoami"),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "feed.views.server_error"

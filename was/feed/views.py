@@ -1,12 +1,13 @@
 import logging
 import secrets
+import sys
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -97,6 +98,16 @@ def add_comment(request, post_id):
         return JsonResponse({"errors": form.errors}, status=400)
     Comment.objects.create(post=post, author=request.user, body=form.cleaned_data["body"])
     return redirect(f"/#post-{post.pk}")
+
+
+def server_error(request):
+    """handler500: a database that is away (restarting, say) is a 503 worth retrying, not a 500."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        response = render(request, "503.html", status=503)
+        response["Retry-After"] = "5"
+        return response
+    return render(request, "500.html", status=500)
 
 
 @never_cache
