@@ -11,7 +11,10 @@ WAS ?= 2
 export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem) /dev/null)
 VENV := .venv
 
-.PHONY: help up scale down clean ps logs status build prereqs test
+# Seconds of chaos for `make chaos`.
+DURATION ?= 300
+
+.PHONY: help up scale down clean ps logs status build prereqs test chaos
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -59,3 +62,6 @@ test: build $(VENV)/.installed ## Run the test suite against a stack of its own 
 	@echo "test: browser image (Chromium) for the browser test"
 	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile browser build browser
 	@$(VENV)/bin/pytest
+
+chaos: build $(VENV)/.installed ## Chaos run of DURATION seconds (default 300) on a stack of its own
+	@CHAOS_SECONDS=$(DURATION) $(VENV)/bin/pytest -s tests/test_chaos.py

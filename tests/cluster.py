@@ -120,16 +120,20 @@ def served_by(response):
     return response.headers.get("X-Served-By")
 
 
-def browser_get(session, url, **kwargs):
-    """GET as a browser does it: when a kept-alive connection is closed before any response (Apache closes
-    idle connections on a graceful reload), retry once on a new one (RFC 9110 9.2.2: GET is idempotent).
-    Returns (response, retried)."""
+def browser_request(session, method, url, **kwargs):
+    """A request as a browser sends it: when a kept-alive connection is closed before any response (Apache
+    closes idle connections on a graceful reload), it is sent once more on a new connection; the server
+    never saw it. Returns (response, retried)."""
     try:
-        return session.get(url, **kwargs), False
+        return session.request(method, url, **kwargs), False
     except requests.ConnectionError as exc:
         if "without response" not in str(exc) and "Connection reset" not in str(exc):
             raise
-    return session.get(url, **kwargs), True
+    return session.request(method, url, **kwargs), True
+
+
+def browser_get(session, url, **kwargs):
+    return browser_request(session, "GET", url, **kwargs)
 
 
 @dataclass
