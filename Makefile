@@ -31,7 +31,8 @@ up: build ## Start the stack with WAS replicas (default 2), wait until healthy, 
 	@echo "up: starting $(WAS) replicas and waiting until every service is healthy"
 	@$(COMPOSE) up -d --wait --scale was=$(WAS)
 	@scripts/wait-members $(WAS)
-	@echo "up: ready at http://$$($(COMPOSE) port apache 80)/"
+	@if address=$$($(COMPOSE) port apache 443 2>/dev/null); then echo "up: ready at https://$$address/"; \
+	else echo "up: ready at http://$$($(COMPOSE) port apache 80)/"; fi
 
 scale: ## Resize to WAS replicas; returns once the balancer routes to all of them
 	@$(COMPOSE) up -d --wait --no-deps --no-recreate --scale was=$(WAS) was

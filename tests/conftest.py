@@ -1,8 +1,9 @@
-"""One stack for the whole session, under a compose project of its own, removed (with its volumes) at the end.
+"""Stacks for the tests, each under a compose project of its own, removed (with its volumes) at the end.
 
-It never touches the stack of `make up` (project django-clustering): other project name, other secrets,
-a random loopback port.
+They never touch the stack of `make up` (project django-clustering): other project names, other secrets,
+random loopback ports.
 """
+import contextlib
 import os
 import subprocess
 import uuid
@@ -16,34 +17,31 @@ from cluster import ROOT, Cluster
 REPLICAS = 2
 
 
-@pytest.fixture(scope="session")
-def secrets_dir(tmp_path_factory):
-    """This stack's own generated secrets."""
-    return tmp_path_factory.mktemp("secrets")
-
-
-@pytest.fixture(scope="session")
-def cluster(secrets_dir):
+@contextlib.contextmanager
+def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", **settings):
+    """Starts a stack (healthy, balancer routing to every replica) and yields its Cluster."""
     project = f"dc-test-{uuid.uuid4().hex[:8]}"
     env = {
         "COMPOSE_PROJECT_NAME": project,
         "SECRETS_DIR": str(secrets_dir),
         "HTTP_PORT": "0",
+        "HTTPS_PORT": "0",
+        "WAS_REPLICAS": str(REPLICAS),
         # "apache": the name the browser test's Chromium uses on the front network.
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1,apache",
-        "WAS_REPLICAS": str(REPLICAS),
-        # Requests caught on a killed replica end sooner; nothing else depends on it.
+        # Requests caught on a killed or hung replica end sooner; nothing else depends on it.
         "BACKEND_TIMEOUT": "10",
+        **settings,
     }
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=os.environ)
-    compose = DockerCompose(ROOT, compose_file_name="compose.yaml", wait=True)
+    compose = DockerCompose(ROOT, compose_file_name=list(files), wait=True)
     try:
         compose.start()
-        _, port = compose.get_service_host_and_port("apache", 80)
-        stack = Cluster(project, f"http://127.0.0.1:{port}")
-        stack.wait_members(REPLICAS)
+        _, published = compose.get_service_host_and_port("apache", port)
+        stack = Cluster(project, f"{scheme}://127.0.0.1:{published}")
+        stack.wait_members(int(env["WAS_REPLICAS"]))
         yield stack
     finally:
         compose.stop()  # down --volumes
@@ -52,6 +50,18 @@ def cluster(secrets_dir):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@pytest.fixture(scope="session")
+def secrets_dir(tmp_path_factory):
+    """The test stacks' own generated secrets."""
+    return tmp_path_factory.mktemp("secrets")
+
+
+@pytest.fixture(scope="session")
+def cluster(secrets_dir):
+    with running_stack(secrets_dir) as stack:
+        yield stack
 
 
 @pytest.fixture

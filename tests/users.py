@@ -8,9 +8,11 @@ class Visitor:
     def __init__(self, cluster):
         self.cluster = cluster
         self.session = requests.Session()
+        # Per request: a REQUESTS_CA_BUNDLE in the environment would override a session's verify.
+        self.verify = getattr(cluster, "ca", True)
 
     def get(self, path, **kwargs):
-        return self.session.get(self.cluster.url(path), timeout=30, **kwargs)
+        return self.session.get(self.cluster.url(path), timeout=30, verify=self.verify, **kwargs)
 
     def post(self, path, data=None, files=None, csrf=True, **kwargs):
         """A form POST as a browser sends it: with the CSRF token and a same-origin Referer."""
@@ -19,7 +21,7 @@ class Visitor:
             if "csrftoken" not in self.session.cookies:
                 self.get("/login")
             data["csrfmiddlewaretoken"] = self.session.cookies["csrftoken"]
-        return self.session.post(self.cluster.url(path), data=data, files=files, timeout=60,
+        return self.session.post(self.cluster.url(path), data=data, files=files, timeout=60, verify=self.verify,
                                  headers={"Referer": self.cluster.url("/")}, allow_redirects=False, **kwargs)
 
     def sign_up(self, username, password="correct-horse-battery-9"):

@@ -113,6 +113,17 @@ STORAGES = {
 STATIC_URL = "/static/"
 MEDIA_URL = "/media/"
 
+# TLS terminates at Apache, which says so in X-Forwarded-Proto (and overwrites whatever a client sent).
+HTTPS = env.boolean("DJANGO_HTTPS", False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.integer("DJANGO_HSTS_SECONDS", 3600) if HTTPS else 0
+# Both only mean something once the site is on HTTPS; preload takes effect only if you submit the domain.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.boolean("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env.boolean("DJANGO_HSTS_PRELOAD", True)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
