@@ -5,6 +5,8 @@ SHELL := bash
 MAKEFLAGS += --no-print-directory
 
 COMPOSE := docker compose
+# Without the buildx plugin Compose builds through the engine's BuildKit; say so instead of warning.
+export COMPOSE_BAKE := false
 # Replicas of the Django service for `up` and `scale`.
 WAS ?= 2
 # The host's CA bundle, handed to image builds as a build secret (see was/Dockerfile).
