@@ -68,7 +68,8 @@ class Chaos:
         session = requests.Session()
         rng = random.Random(number)
         username = f"chaos-{number}-{uuid.uuid4().hex[:6]}"
-        password = "chaos-password-42"
+        # Nothing like the username: Django refuses passwords too similar to it.
+        password = "Tr0ub4dor-staple-91"
         while self._send(session, "browse", "GET", "/login") is None and time.monotonic() < self._deadline:
             time.sleep(0.5)
         if self._post(session, "sign up", "/signup", {"username": username, "password1": password,
@@ -139,8 +140,10 @@ class Chaos:
 
     def report(self):
         failed = [r for r in self.records if not r.ok]
+        unexplained = [(r.action, r.status, r.error) for r in self.unexplained_failures()]
         return (f"chaos {self.seconds:.0f} s, {self.clients} clients: {len(self.records)} requests, "
                 f"{len(failed)} failed ({len(failed) - len(self.unexplained_failures())} in flight at a SIGKILL), "
                 f"{self.retries} resent after a kept-alive connection closed; "
                 f"writes: {len(self.captions)} posts, {len(self.comments)} comments; "
-                f"faults: {[(round(t - self.records[0].started, 1), what) for t, what, _ in self.events]}")
+                f"faults: {[(round(t - self.records[0].started, 1), what) for t, what, _ in self.events]}; "
+                f"unexplained failures: {unexplained}")

@@ -13,8 +13,8 @@ def test_chaos_loses_no_acknowledged_write_and_no_session(cluster, replicas):
     cluster.scale(2)
     cluster.wait_members(2)
 
-    assert len(chaos.users) == chaos.clients and len(chaos.records) > 200
     assert [(r.action, r.status, r.error) for r in chaos.unexplained_failures()] == []
+    assert len(chaos.users) == chaos.clients and len(chaos.records) > 200
 
     stored_comments = set(cluster.sql("SELECT body FROM feed_comment WHERE body LIKE 'chaos comment %'").split("\n"))
     assert set(chaos.comments) <= stored_comments

@@ -8,9 +8,12 @@ SERVICE_USERS = {"was": "app", "db": "mysql", "redis": "redis", "gcs": "gcs"}
 
 def uids_of(container):
     """{pid: (uid, command)} of every process in the container."""
-    script = 'for p in /proc/[0-9]*; do echo "${p#/proc/} $(awk \'/^Uid:/{print $2}\' $p/status) $(tr "\\0" " " < $p/cmdline)"; done'
+    # A process may exit while it is read (a healthcheck's curl): it is then left out.
+    script = ('for p in /proc/[0-9]*; do uid=$(awk \'/^Uid:/{print $2}\' $p/status 2>/dev/null) && '
+              'echo "${p#/proc/} $uid $(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done')
     out = container.exec_run(["sh", "-c", script]).output.decode()
-    return {int(pid): (int(uid), cmd) for pid, uid, cmd in (line.split(" ", 2) for line in out.splitlines() if line.count(" ") >= 2)}
+    rows = (line.split(" ", 2) for line in out.splitlines())
+    return {int(row[0]): (int(row[1]), row[2]) for row in rows if len(row) == 3 and row[1].isdigit()}
 
 
 def test_services_run_as_non_root_users(cluster):
