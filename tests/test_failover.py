@@ -1,8 +1,6 @@
 """SIGKILL of the replica a client is pinned to: only requests in flight on it at that moment may fail."""
 import time
 
-import requests
-
 from cluster import Traffic, served_by
 
 
@@ -13,7 +11,6 @@ def test_killing_the_pinned_replica_fails_only_requests_in_flight_on_it(cluster,
 
     with Traffic(cluster, clients=6, timeout=30) as traffic:
         time.sleep(2)
-        killed_at = time.monotonic()
         victim.kill(signal="SIGKILL")
         kill_returned = time.monotonic()
         after_kill = client.get(cluster.url("/whoami"), timeout=30)
@@ -34,4 +31,3 @@ def test_killing_the_pinned_replica_fails_only_requests_in_flight_on_it(cluster,
     assert after_kill.status_code == 200
     assert served_by(after_kill) != victim.name
     assert client.cookies["ROUTEID"] != pinned_route, "the pinned client kept the dead replica's route"
-    assert killed_at <= kill_returned

@@ -1,7 +1,6 @@
 """`make scale`: new replicas are routed to within seconds; a scale-down under traffic costs no request."""
 import time
 
-import docker
 import requests
 
 from cluster import Traffic, served_by
