@@ -50,14 +50,15 @@ class Cluster:
         return routes
 
     def wait_healthy(self, service_or_container, timeout=90):
-        """Waits until the service's (first) container, or the given container, is healthy."""
+        """Waits until the service's (first) container, or the given container, is healthy; returns when
+        it was seen healthy (time.monotonic())."""
         container = self.service(service_or_container) if isinstance(service_or_container, str) else service_or_container
         start = time.monotonic()
         while time.monotonic() - start < timeout:
             container.reload()
             if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
-                return
-            time.sleep(0.2)
+                return time.monotonic()
+            time.sleep(0.1)
         raise AssertionError(f"{container.name} not healthy after {timeout} s")
 
     def containers(self, service, **filters):
@@ -98,6 +99,16 @@ class Cluster:
     def replica_addresses(self):
         network = f"{self.project}_back"
         return {c.attrs["NetworkSettings"]["Networks"][network]["IPAddress"] for c in self.replicas().values()}
+
+    def wait_served_by(self, name, timeout, since=None):
+        """Sends cookie-less requests until the replica `name` answers one; returns the seconds since
+        `since` (a time.monotonic(); default: the call)."""
+        start = time.monotonic() if since is None else since
+        while time.monotonic() - start < timeout:
+            if requests.get(self.url("/whoami"), timeout=30).headers.get("X-Served-By") == name:
+                return time.monotonic() - start
+            time.sleep(0.05)
+        raise AssertionError(f"{name} not routed to within {timeout} s")
 
     def wait_members(self, n, timeout=60):
         """Waits until the balancer routes to exactly the n running replicas, every member usable, twice

@@ -57,7 +57,7 @@ def test_a_hung_replica_is_taken_out_within_seconds_and_back_soon_after_it_resum
             hung.unpause()
         resumed_at = time.monotonic()
         cluster.wait_healthy(hung)
-        back = wait_served_by(cluster, name, timeout=15)
+        back = cluster.wait_served_by(name, timeout=15)
     slowest = max(o.ended - o.started for o in traffic.outcomes)
     late = [o for o in traffic.outcomes if paused_at + removed + 1 < o.started < resumed_at]
     print(f"hung replica out of rotation {removed:.1f} s after the pause, routed to {back:.1f} s after it "
@@ -76,12 +76,3 @@ def wait_members_without(cluster, container, timeout):
             return time.monotonic() - start
         time.sleep(0.2)
     raise AssertionError(f"{container.name} still a member {timeout} s after it hung")
-
-
-def wait_served_by(cluster, name, timeout):
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if requests.get(cluster.url("/whoami"), timeout=30).headers.get("X-Served-By") == name:
-            return time.monotonic() - start
-        time.sleep(0.1)
-    raise AssertionError(f"{name} not routed to within {timeout} s of resuming")

@@ -1,35 +1,17 @@
 """`make scale`: new replicas are routed to within seconds; a scale-down under traffic costs no request."""
 import time
 
-import requests
-
-from cluster import Traffic, served_by
+from cluster import Traffic
 
 ROUTING_DEADLINE_S = 5
-
-
-def wait_healthy(container, timeout=90):
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        container.reload()
-        if container.attrs["State"].get("Health", {}).get("Status") == "healthy":
-            return time.monotonic()
-        time.sleep(0.1)
-    raise AssertionError(f"{container.name} not healthy after {timeout} s")
 
 
 def test_new_replica_gets_traffic_within_5s_of_being_healthy(cluster, replicas):
     # Start the third replica without waiting, so its healthy moment can be timed from here.
     cluster.compose("up", "-d", "--no-deps", "--no-recreate", "--scale", "was=3", "was")
     (new,) = [c for name, c in cluster.replicas().items() if name not in replicas]
-    healthy_at = wait_healthy(new)
-
-    deadline = healthy_at + 30
-    while time.monotonic() < deadline:
-        if served_by(requests.get(cluster.url("/whoami"), timeout=10)) == new.name:
-            break
-        time.sleep(0.05)
-    routed_after = time.monotonic() - healthy_at
+    healthy_at = cluster.wait_healthy(new)
+    routed_after = cluster.wait_served_by(new.name, timeout=30, since=healthy_at)
     print(f"new replica {new.name} routed to {routed_after:.2f} s after it was healthy")
     assert routed_after <= ROUTING_DEADLINE_S
     assert cluster.member_count() == 3

@@ -49,9 +49,8 @@ def signup(request):
 @require_POST
 def guest_login(request):
     """One click: a fresh guest account, logged in, with no password to remember."""
+    # No password given: create_user stores an unusable one.
     user = get_user_model().objects.create_user(f"guest-{secrets.token_hex(4)}")
-    user.set_unusable_password()
-    user.save(update_fields=["password"])
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.info(request, f"You are {user.username}. Welcome!")
     return redirect("home")
