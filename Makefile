@@ -7,6 +7,8 @@ MAKEFLAGS += --no-print-directory
 COMPOSE := docker compose
 # Without the buildx plugin Compose builds through the engine's BuildKit; say so instead of warning.
 export COMPOSE_BAKE := false
+# The stack's Compose project (compose.yaml's name unless COMPOSE_PROJECT_NAME says otherwise).
+PROJECT := $(or $(COMPOSE_PROJECT_NAME),django-clustering)
 # Replicas of the Django service for `up` and `scale`.
 WAS ?= 2
 # The host's CA bundle, handed to image builds as a build secret (see was/Dockerfile).
@@ -32,6 +34,7 @@ build: prereqs ## Build the images (the Debian base too, when no registry has it
 up: build ## Start the stack with WAS replicas (default 2), wait until healthy, print its URL
 	@echo "up: starting $(WAS) replicas and waiting until every service is healthy"
 	@$(COMPOSE) up -d --wait --scale was=$(WAS)
+	@scripts/host-firewall on $(PROJECT)
 	@scripts/wait-members $(WAS)
 	@if address=$$($(COMPOSE) port apache 443 2>/dev/null); then echo "up: ready at https://$$address/"; \
 	else echo "up: ready at http://$$($(COMPOSE) port apache 80)/"; fi
@@ -42,10 +45,12 @@ scale: ## Resize to WAS replicas; returns once the balancer routes to all of the
 
 down: ## Stop the stack, keeping its data
 	@$(COMPOSE) down
+	@scripts/host-firewall off $(PROJECT)
 
 clean: ## Stop the stack and DELETE its data volumes (users, posts, images, sessions)
 	@echo "clean: this deletes the database, Redis and bucket volumes of project django-clustering"
 	@$(COMPOSE) down --volumes --remove-orphans
+	@scripts/host-firewall off $(PROJECT)
 
 ps: ## List the stack's containers
 	@$(COMPOSE) ps

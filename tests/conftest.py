@@ -39,12 +39,14 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
     compose = DockerCompose(ROOT, compose_file_name=list(files), wait=True)
     try:
         compose.start()
+        subprocess.run([ROOT / "scripts" / "host-firewall", "on", project], check=True)
         _, published = compose.get_service_host_and_port("apache", port)
         stack = Cluster(project, f"{scheme}://127.0.0.1:{published}")
         stack.wait_members(int(env["WAS_REPLICAS"]))
         yield stack
     finally:
         compose.stop()  # down --volumes
+        subprocess.run([ROOT / "scripts" / "host-firewall", "off", project], check=True)
         for k, v in saved.items():
             if v is None:
                 os.environ.pop(k, None)

@@ -1,4 +1,7 @@
-"""Only Apache's HTTP port is published, on loopback, and the balancer's own pages are not behind it."""
+"""Only Apache's HTTP port is published, on loopback, and the balancer's own pages are not behind it;
+the services behind Apache answer nothing outside the stack."""
+import os
+import socket
 import uuid
 
 import pytest
@@ -13,6 +16,63 @@ def test_the_stack_publishes_exactly_one_port_on_loopback(cluster):
             for binding in bindings or []:
                 published.append((container.labels["com.docker.compose.service"], port, binding["HostIp"]))
     assert published == [("apache", "80/tcp", "127.0.0.1")]
+
+
+# What listens behind Apache, on the back network only.
+BACKEND_PORTS = {"db": 3306, "redis": 6379, "gcs": 4443, "was": 8000}
+
+
+def backend_endpoints(cluster):
+    network = f"{cluster.project}_back"
+    return [(service, container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"], port)
+            for service, port in BACKEND_PORTS.items() for container in cluster.containers(service)]
+
+
+def tcp_connects(cluster, where, address, port):
+    """Whether a TCP connection to address:port opens from `where`: "host", "stack" (the Apache
+    container, on the back network) or "outside" (a container on a network of its own)."""
+    probe = f"timeout 3 bash -c '</dev/tcp/{address}/{port}'"
+    if where == "host":
+        try:
+            socket.create_connection((address, port), timeout=3).close()
+            return True
+        except OSError:
+            return False
+    if where == "stack":
+        return cluster.apache().exec_run(["bash", "-c", probe]).exit_code == 0
+    network = cluster.docker.networks.create(f"{cluster.project}-outsider")
+    try:
+        image = cluster.apache().image
+        result = cluster.docker.containers.run(image, [f"{probe} && echo open || echo closed"],
+                                               entrypoint=["bash", "-c"], network=network.name, remove=True)
+        return result.decode().strip() == "open"
+    finally:
+        network.remove()
+
+
+def test_every_backend_answers_inside_the_stack(cluster):
+    """The probes below see what they should: inside the stack every backend accepts connections."""
+    endpoints = backend_endpoints(cluster)
+    assert {service for service, _, _ in endpoints} == set(BACKEND_PORTS)
+    for service, address, port in endpoints:
+        assert tcp_connects(cluster, "stack", address, port), (service, address, port)
+
+
+def test_backends_are_unreachable_from_another_network(cluster):
+    for service, address, port in backend_endpoints(cluster):
+        assert not tcp_connects(cluster, "outside", address, port), (service, address, port)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the host firewall rule (scripts/host-firewall) needs root")
+def test_backends_are_unreachable_from_the_host(cluster):
+    for service, address, port in backend_endpoints(cluster):
+        assert not tcp_connects(cluster, "host", address, port), (service, address, port)
+
+
+def test_internal_pages_listen_on_loopback_only(cluster):
+    front = cluster.apache().attrs["NetworkSettings"]["Networks"][f"{cluster.project}_front"]["IPAddress"]
+    assert tcp_connects(cluster, "host", front, 80)
+    assert not tcp_connects(cluster, "host", front, 8081)
 
 
 @pytest.mark.parametrize("path", ["/balancer-manager", "/balancer-manager?b=was", "/server-status",
