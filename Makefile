@@ -15,10 +15,12 @@ WAS ?= 2
 export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem) /dev/null)
 VENV := .venv
 
+# Seconds of each measured run of `make bench` (a full bench takes about 40 times this).
+BENCH_SECONDS ?= 15
 # Seconds of chaos for `make chaos`.
 DURATION ?= 300
 
-.PHONY: help up scale down clean ps logs status build prereqs test chaos
+.PHONY: help up scale down clean ps logs status build prereqs test chaos bench bench-smoke
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -73,3 +75,15 @@ test: build $(VENV)/.installed ## Run the test suite against a stack of its own 
 
 chaos: build $(VENV)/.installed ## Chaos run of DURATION seconds (default 300) on a stack of its own
 	@CHAOS_SECONDS=$(DURATION) $(VENV)/bin/pytest -s tests/test_chaos.py
+
+$(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	@touch $@
+
+bench: build $(VENV)/.bench-installed ## Benchmark on a stack of its own: bench/results/latest.{json,png,md}
+	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
+	@$(VENV)/bin/python bench/run.py --seconds $(BENCH_SECONDS)
+
+bench-smoke: build $(VENV)/.bench-installed ## The whole bench in about a minute, figures not kept (CI)
+	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
+	@$(VENV)/bin/python bench/run.py --seconds 1 --rounds 1 --failover-seconds 4 --out bench/results/smoke

@@ -73,8 +73,9 @@ class Cluster:
         return self.service("apache")
 
     def compose(self, *args, timeout=180):
-        subprocess.run(["docker", "compose", "-p", self.project, *args], cwd=ROOT, check=True,
-                       capture_output=True, timeout=timeout)
+        result = subprocess.run(["docker", "compose", "-p", self.project, *args], cwd=ROOT, capture_output=True,
+                                text=True, timeout=timeout)
+        assert result.returncode == 0, f"docker compose {' '.join(args)}: {result.stderr[-2000:]}"
 
     def down_and_up(self):
         """`make down && make up` for this stack: containers go, volumes stay. The port may change."""

@@ -145,6 +145,8 @@ USE_TZ = True
 
 # Set while the replica drains before a graceful stop (see was/start): /healthz then reports draining.
 DRAIN_FLAG = env.string("DRAIN_FLAG", "/tmp/draining")
+# /bench/trivial and /bench/io, for `make bench` (bench/run.py) only.
+BENCH_VIEWS = env.boolean("DJANGO_BENCH_VIEWS", False)
 # Overrides the replica name derived from its DNS name (see feed/replica.py).
 REPLICA_NAME = env.string("REPLICA_NAME", "")
 

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from feed import views
+from feed import bench, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -16,5 +17,8 @@ urlpatterns = [
     path("whoami", views.whoami, name="whoami"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.BENCH_VIEWS:
+    urlpatterns += [path("bench/trivial", bench.trivial), path("bench/io", bench.io_bound)]
 
 handler500 = "feed.views.server_error"

@@ -1,0 +1,97 @@
+"""The bench's plot and Markdown summary, from the figures bench/run.py gathered."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def plot(results, path):
+    phases = results["phases"]
+    figure, (scale, latency) = plt.subplots(1, 2, figsize=(13, 5), gridspec_kw={"width_ratios": [1, 1.6]})
+
+    counts = sorted(phases["scaleout"], key=int)
+    rps = [phases["scaleout"][n]["rps"] for n in counts]
+    scale.plot([int(n) for n in counts], rps, "o-", label="through Apache")
+    scale.plot([int(n) for n in counts], [rps[0] * int(n) for n in counts], "--", color="grey", label="linear")
+    scale.set(title="I/O-bound view (20 ms wait), 64 connections", xlabel="replicas", ylabel="requests/s",
+              xticks=[int(n) for n in counts])
+    scale.legend()
+
+    paths = {
+        "feed direct": phases["overhead"]["feed"]["direct"], "feed Apache": phases["overhead"]["feed"]["apache"],
+        "trivial direct": phases["overhead"]["trivial"]["direct"],
+        "trivial Apache": phases["overhead"]["trivial"]["apache"],
+        "feed Apache (2)": phases["peer"]["apache"], "feed HAProxy (2)": phases["peer"]["haproxy"],
+        "image bucket": phases["media"]["direct"], "image Apache": phases["media"]["apache"],
+    }
+    width = 0.27
+    for i, p in enumerate(("p50", "p90", "p99")):
+        latency.bar([x + (i - 1) * width for x in range(len(paths))], [run["latency_ms"][p] for run in paths.values()],
+                    width, label=p)
+    latency.set_xticks(range(len(paths)), list(paths), rotation=25, ha="right")
+    latency.set(title="Latency per path, 16 connections (one replica unless (2))", ylabel="ms", yscale="log")
+    latency.legend()
+
+    m = results["machine"]
+    figure.suptitle(f"make bench, {results['date'][:10]}: {m['cores']} cores, {m['cpu']}", fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def summary(results, targets):
+    m = results["machine"]
+    rows = [
+        ("overhead_ratio", "Feed page through Apache / direct (1 replica)", "{:.2f}"),
+        ("overhead_trivial_ratio", "Trivial view through Apache / direct", "{:.2f}"),
+        ("apache_cpu_ms_per_request", "Apache CPU per feed request (ms)", "{:.3f}"),
+        ("apache_cpu_ms_per_request_trivial", "Apache CPU per trivial request (ms)", "{:.3f}"),
+        ("scaleout_3x_ratio", "I/O-bound view: 3 replicas / 1", "{:.2f}"),
+        ("scaleout_max_share_deviation", "Largest deviation of a replica's share from 1/n", "{:.1%}"),
+        ("failover_errors", "Failed requests sent after a SIGKILL (32 clients)", "{}"),
+        ("failover_inflight_lost", "Failed requests in flight at the SIGKILL", "{}"),
+        ("failover_max_latency_ms", "Slowest request of the failover run (ms)", "{:.0f}"),
+        ("media_ratio", "Image through Apache / straight from the bucket", "{:.2f}"),
+        ("apache_vs_haproxy_ratio", "Feed page: Apache / HAProxy (2 replicas)", "{:.2f}"),
+    ]
+    lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
+             f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
+             f"{results['settings']['rounds']} alternating rounds; whole bench {results['bench_seconds']} s. "
+             "CPU per request: the container's CPU time during the run, less what it burns idle over the same "
+             "time (Apache: member discovery, health checks), over the requests served.", "",
+             "| Figure | Value | Target |", "|---|---|---|"]
+    for key, label, fmt in rows:
+        value = results[key]
+        target = ""
+        if key in targets:
+            op, limit = targets[key]
+            met = value >= limit if op == ">=" else value <= limit
+            target = f"{op} {fmt.format(limit)} {'met' if met else '**missed**'}"
+        lines.append(f"| {label} (`{key}`) | {fmt.format(value)} | {target} |")
+    phases = results["phases"]
+    lines += ["", "| Replicas | req/s (I/O-bound view) | × one | shares | cores busy | Apache idle CPU ms/s |",
+              "|---|---|---|---|---|---|"]
+    for n, run in sorted(phases["scaleout"].items(), key=lambda item: int(item[0])):
+        shares = ", ".join(f"{share:.1%}" for share in sorted(run["shares"].values()))
+        lines.append(f"| {n} | {run['rps']:.0f} | {results['scaleout_ratios'][n]:.2f} | {shares} | "
+                     f"{run['cores_busy']:.2f} | {results['idle_cpu_ms_per_s'][n]['apache']:.0f} |")
+    lines += ["", "| Path | req/s | p50 ms | p99 ms | CPU ms/req (balancer) | cores busy |", "|---|---|---|---|---|---|"]
+    for label, run, balancer in (
+            ("feed, direct", phases["overhead"]["feed"]["direct"], None),
+            ("feed, Apache", phases["overhead"]["feed"]["apache"], "apache"),
+            ("trivial, direct", phases["overhead"]["trivial"]["direct"], None),
+            ("trivial, Apache", phases["overhead"]["trivial"]["apache"], "apache"),
+            ("feed, Apache, 2 replicas", phases["peer"]["apache"], "apache"),
+            ("feed, HAProxy, 2 replicas", phases["peer"]["haproxy"], "haproxy"),
+            ("image, bucket", phases["media"]["direct"], None),
+            ("image, Apache", phases["media"]["apache"], "apache")):
+        cpu = f"{run['cpu_ms_per_request'][balancer]:.3f}" if balancer else ""
+        lines.append(f"| {label} | {run['rps']:.0f} | {run['latency_ms']['p50']:.1f} | "
+                     f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} |")
+    f = phases["failover"]
+    lines += ["", f"Failover: {f['clients']} clients, {f['replicas']} replicas, {f['killed']} SIGKILLed after "
+              f"{f['seconds'] / 2:g} s of {f['seconds']:g}: {f['requests']} requests ({f['requests_after_kill']} after "
+              f"the kill), {f['failover_errors']} failed after it, {f['failover_inflight_lost']} in flight lost, "
+              f"p99 after the kill {f['p99_latency_after_kill_ms']:.0f} ms, slowest {f['max_latency_ms']:.0f} ms"
+              + (f"; failures: {', '.join(f['failure_kinds'])}" if f["failure_kinds"] else "") + ".", ""]
+    return "\n".join(lines)
