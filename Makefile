@@ -19,8 +19,10 @@ VENV := .venv
 BENCH_SECONDS ?= 15
 # Seconds of chaos for `make chaos`.
 DURATION ?= 300
+# The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
+STACK ?= django-clustering
 
-.PHONY: help up scale down clean ps logs status build prereqs test chaos bench bench-smoke
+.PHONY: help up scale down clean ps logs status build prereqs test chaos bench bench-smoke swarm-up swarm-scale swarm-down
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -87,3 +89,13 @@ bench: build $(VENV)/.bench-installed ## Benchmark on a stack of its own: bench/
 bench-smoke: build $(VENV)/.bench-installed ## The whole bench in about a minute, figures not kept (CI)
 	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
 	@$(VENV)/bin/python bench/run.py --seconds 1 --rounds 1 --failover-seconds 4 --out bench/results/smoke
+
+swarm-up: build ## Deploy on Docker Swarm (a single-node swarm if in none) with WAS replicas, print its URL
+	@STACK=$(STACK) WAS_REPLICAS=$(WAS) scripts/swarm-up
+
+swarm-scale: ## Resize the Swarm stack to WAS replicas; returns once the balancer routes to all of them
+	@docker service scale --detach=false $(STACK)_was=$(WAS) >/dev/null
+	@STACK=$(STACK) scripts/wait-members $(WAS)
+
+swarm-down: ## Remove the Swarm stack and DELETE its data; leave the swarm if swarm-up created it
+	@STACK=$(STACK) scripts/swarm-down

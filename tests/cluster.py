@@ -205,3 +205,49 @@ class Traffic:
 
     def failures(self):
         return [o for o in self.outcomes if not o.ok]
+
+
+class SwarmCluster(Cluster):
+    """The same handle on a stack deployed on Docker Swarm (compose.swarm.yaml): tasks' containers by their
+    Swarm labels, replicas by the names they give themselves (<stack>_was.<slot>), resizing by Swarm."""
+
+    def containers(self, service, **filters):
+        labels = [f"com.docker.stack.namespace={self.project}", f"com.docker.swarm.service.name={self.project}_{service}"]
+        return self.docker.containers.list(filters={"label": labels, **filters})
+
+    def service(self, name):
+        return SwarmTask(self, f"{self.project}_{name}", self.containers(name)[0])
+
+    def replicas(self):
+        # A task's container is <stack>_was.<slot>.<task id>.
+        return {c.name.rsplit(".", 1)[0]: c for c in self.containers("was")}
+
+    def swarm(self, *args, timeout=180):
+        subprocess.run(["docker", "service", *args, "--detach=false"], check=True, capture_output=True,
+                       timeout=timeout)
+
+    def scale(self, n):
+        """Resize the Django service; returns when the new replicas are healthy."""
+        # `docker service scale` waits 5 s to see the tasks stable even when there is nothing to do.
+        if self.docker.services.get(f"{self.project}_was").attrs["Spec"]["Mode"]["Replicated"]["Replicas"] != n:
+            self.swarm("scale", f"{self.project}_was={n}")
+
+
+class SwarmTask:
+    """A service's container whose stop, start and restart go through Swarm: behind its back, Swarm replaces
+    a stopped container with a new task, and a restarted one runs beside that."""
+
+    def __init__(self, cluster, service, container):
+        self._cluster, self._service, self._container = cluster, service, container
+
+    def __getattr__(self, name):
+        return getattr(self._container, name)
+
+    def stop(self):
+        self._cluster.swarm("scale", f"{self._service}=0")
+
+    def start(self):
+        self._cluster.swarm("scale", f"{self._service}=1")
+
+    def restart(self):
+        self._cluster.swarm("update", "--force", self._service)

@@ -3,8 +3,12 @@ import base64
 import hashlib
 import re
 
+import pytest
+
 from pictures import picture
 from users import Visitor
+
+pytestmark = pytest.mark.swarm
 
 
 def test_an_upload_through_one_replica_is_the_same_image_through_every_replica(cluster, replicas):

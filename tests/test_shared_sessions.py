@@ -6,6 +6,8 @@ import pytest
 
 from users import Visitor
 
+pytestmark = pytest.mark.swarm
+
 
 @pytest.fixture
 def member(cluster, replicas):

@@ -1,9 +1,12 @@
 """The seed post's stickiness: a ROUTEID cookie pins a client; without one, requests spread evenly."""
 from collections import Counter
 
+import pytest
 import requests
 
 from cluster import served_by
+
+pytestmark = pytest.mark.swarm
 
 
 def test_first_response_sets_routeid_and_pins_the_next_50_requests(cluster, replicas, client):
