@@ -20,7 +20,7 @@ BENCH_SECONDS ?= 15
 # Seconds of chaos for `make chaos`.
 DURATION ?= 300
 # The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
-STACK ?= django-clustering
+STACK ?= django-clustering-swarm
 
 .PHONY: help up scale down clean ps logs status build prereqs test chaos bench bench-smoke swarm-up swarm-scale swarm-down
 
