@@ -1,6 +1,6 @@
 """`make bench`: the balancer against talking to a replica directly and against HAProxy, throughput as
 replicas are added, the cost of a replica killed under load, and the media path: side by side, in one run,
-on a stack of its own (project dc-bench-<hex>, removed at the end). Load comes from the `loadgen`
+on a stack of its own (project dc-bench-<hex>, removed with its volumes at the end). Load comes from the `loadgen`
 container on the stack's own networks (wrk, and bench/failover.py); nothing leaves this machine.
 
 Writes OUT/latest.json (figures), OUT/latest.png (plot) and OUT/latest.md (summary).
@@ -23,7 +23,7 @@ import time
 import uuid
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
-from cluster import ROOT, Cluster  # noqa: E402
+from cluster import ROOT, running_stack  # noqa: E402
 from pictures import picture  # noqa: E402
 from users import Visitor  # noqa: E402
 
@@ -250,28 +250,6 @@ def machine():
             os.sysconf("SC_PHYS_PAGES") / 2**30), "kernel": platform.release(), "docker_engine": engine.stdout.strip()}
 
 
-@contextlib.contextmanager
-def bench_stack():
-    """A stack of the bench's own, with the bench views, loadgen and HAProxy; removed with its volumes."""
-    project = f"dc-bench-{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory() as secrets_dir:
-        os.environ.update({"COMPOSE_PROJECT_NAME": project, "COMPOSE_PROFILES": "bench", "SECRETS_DIR": secrets_dir,
-                           "HTTP_PORT": "0", "WAS_REPLICAS": "2", "DJANGO_BENCH_VIEWS": "true",
-                           "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1"})
-        subprocess.run([ROOT / "scripts" / "secrets"], check=True)
-        compose = ["docker", "compose", "-p", project]
-        try:
-            subprocess.run([*compose, "up", "-d", "--wait", "--quiet-pull"], cwd=ROOT, check=True)
-            port = subprocess.run([*compose, "port", "apache", "80"], cwd=ROOT, check=True, capture_output=True,
-                                  text=True).stdout.strip().rsplit(":", 1)[1]
-            cluster = Cluster(project, f"http://127.0.0.1:{port}")
-            cluster.wait_members(2)
-            yield cluster
-        finally:
-            subprocess.run([*compose, "down", "--volumes", "--remove-orphans", "--timeout", "5"], cwd=ROOT,
-                           check=True, capture_output=True)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=15, help="length of each measured wrk run")
@@ -282,7 +260,10 @@ def main():
     # Stopped (CI timeout, kill): still remove the stack.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
-    with bench_stack() as cluster:
+    # A stack of the bench's own, with the bench views, loadgen and HAProxy, and Apache's shipped timeout.
+    with tempfile.TemporaryDirectory() as secrets_dir, running_stack(
+            secrets_dir, prefix="dc-bench", COMPOSE_PROFILES="bench", DJANGO_BENCH_VIEWS="true",
+            BACKEND_TIMEOUT="30") as cluster:
         print(f"bench: stack up after {time.monotonic() - started:.0f} s", flush=True)
         image = seed(cluster)
         bench = Bench(cluster, args.seconds, args.rounds)

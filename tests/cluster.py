@@ -1,16 +1,61 @@
-"""A handle on one running stack: its URL, its replicas (docker SDK) and its balancer."""
+"""Test stacks: starting one of its own (running_stack), and a handle on a running one: its URL, its replicas
+(docker SDK) and its balancer."""
+import contextlib
 import json
+import os
 import pathlib
 import subprocess
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 
 import docker
 import requests
+from testcontainers.compose import DockerCompose
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUCKET = "django-clustering"
+# Replicas of a test stack.
+REPLICAS = 2
+
+
+@contextlib.contextmanager
+def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", prefix="dc-test", **settings):
+    """Starts a stack of its own (project <prefix>-<random>: never `make up`'s), healthy, the balancer routing
+    to every replica, and yields its Cluster; removes it with its volumes at the end."""
+    project = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    env = {
+        "COMPOSE_PROJECT_NAME": project,
+        "SECRETS_DIR": str(secrets_dir),
+        "HTTP_PORT": "0",
+        "HTTPS_PORT": "0",
+        "WAS_REPLICAS": str(REPLICAS),
+        # "apache": the name the browser test's Chromium uses on the front network.
+        "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1,apache",
+        # Requests caught on a killed or hung replica end sooner; nothing else depends on it.
+        "BACKEND_TIMEOUT": "10",
+        **settings,
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=os.environ)
+    compose = DockerCompose(ROOT, compose_file_name=list(files), wait=True)
+    try:
+        compose.start()
+        subprocess.run([ROOT / "scripts" / "host-firewall", "on", project], check=True)
+        _, published = compose.get_service_host_and_port("apache", port)
+        stack = Cluster(project, f"{scheme}://127.0.0.1:{published}")
+        stack.wait_members(int(env["WAS_REPLICAS"]))
+        yield stack
+    finally:
+        compose.stop()  # down --volumes
+        subprocess.run([ROOT / "scripts" / "host-firewall", "off", project], check=True)
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 class Cluster:
