@@ -15,8 +15,10 @@ WAS ?= 2
 export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem) /dev/null)
 VENV := .venv
 
-# Seconds of each measured run of `make bench` (a full bench takes about 40 times this).
+# Seconds of each measured run of `make bench` (a full bench takes about 40 times this), more bench/run.py
+# options in BENCH_ARGS.
 BENCH_SECONDS ?= 15
+BENCH_ARGS ?=
 # Seconds of chaos for `make chaos`.
 DURATION ?= 300
 # The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
@@ -84,11 +86,10 @@ $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
 
 bench: build $(VENV)/.bench-installed ## Benchmark on a stack of its own: bench/results/latest.{json,png,md}
 	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
-	@$(VENV)/bin/python bench/run.py --seconds $(BENCH_SECONDS)
+	@$(VENV)/bin/python bench/run.py --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
 
-bench-smoke: build $(VENV)/.bench-installed ## The whole bench in about a minute, figures not kept (CI)
-	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
-	@$(VENV)/bin/python bench/run.py --seconds 1 --rounds 1 --failover-seconds 4 --out bench/results/smoke
+bench-smoke: ## The whole bench with 1 s runs (about 3 minutes), figures not kept (CI)
+	@$(MAKE) bench BENCH_SECONDS=1 BENCH_ARGS="--rounds 1 --failover-seconds 4 --out bench/results/smoke"
 
 swarm-up: build ## Deploy on Docker Swarm (a single-node swarm if in none) with WAS replicas, print its URL
 	@STACK=$(STACK) WAS_REPLICAS=$(WAS) scripts/swarm-up
