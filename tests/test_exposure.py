@@ -28,23 +28,31 @@ def backend_endpoints(cluster):
             for service, port in BACKEND_PORTS.items() for container in cluster.containers(service)]
 
 
-def tcp_connects(cluster, where, address, port):
-    """Whether a TCP connection to address:port opens from `where`: "host", "stack" (the Apache
-    container, on the back network) or "outside" (a container on a network of its own)."""
-    probe = f"timeout 3 bash -c '</dev/tcp/{address}/{port}'"
-    if where == "host":
-        try:
-            socket.create_connection((address, port), timeout=3).close()
-            return True
-        except OSError:
-            return False
-    if where == "stack":
-        return cluster.apache().exec_run(["bash", "-c", probe]).exit_code == 0
+def probe(address, port):
+    """A shell command that succeeds when a TCP connection to address:port opens within 3 s."""
+    return f"timeout 3 bash -c '</dev/tcp/{address}/{port}'"
+
+
+def connects_from_host(address, port):
+    try:
+        socket.create_connection((address, port), timeout=3).close()
+        return True
+    except OSError:
+        return False
+
+
+def connects_from_stack(cluster, address, port):
+    """From the Apache container, on the back network."""
+    return cluster.apache().exec_run(["bash", "-c", probe(address, port)]).exit_code == 0
+
+
+def connects_from_outside(cluster, address, port):
+    """From a container on a network of its own, as another machine would."""
     network = cluster.docker.networks.create(f"{cluster.project}-outsider")
     try:
-        image = cluster.apache().image
-        result = cluster.docker.containers.run(image, [f"{probe} && echo open || echo closed"],
-                                               entrypoint=["bash", "-c"], network=network.name, remove=True)
+        command = f"{probe(address, port)} && echo open || echo closed"
+        result = cluster.docker.containers.run(cluster.apache().image, [command], entrypoint=["bash", "-c"],
+                                               network=network.name, remove=True)
         return result.decode().strip() == "open"
     finally:
         network.remove()
@@ -55,24 +63,24 @@ def test_every_backend_answers_inside_the_stack(cluster):
     endpoints = backend_endpoints(cluster)
     assert {service for service, _, _ in endpoints} == set(BACKEND_PORTS)
     for service, address, port in endpoints:
-        assert tcp_connects(cluster, "stack", address, port), (service, address, port)
+        assert connects_from_stack(cluster, address, port), (service, address, port)
 
 
 def test_backends_are_unreachable_from_another_network(cluster):
     for service, address, port in backend_endpoints(cluster):
-        assert not tcp_connects(cluster, "outside", address, port), (service, address, port)
+        assert not connects_from_outside(cluster, address, port), (service, address, port)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the host firewall rule (scripts/host-firewall) needs root")
 def test_backends_are_unreachable_from_the_host(cluster):
     for service, address, port in backend_endpoints(cluster):
-        assert not tcp_connects(cluster, "host", address, port), (service, address, port)
+        assert not connects_from_host(address, port), (service, address, port)
 
 
 def test_internal_pages_listen_on_loopback_only(cluster):
     front = cluster.apache().attrs["NetworkSettings"]["Networks"][f"{cluster.project}_front"]["IPAddress"]
-    assert tcp_connects(cluster, "host", front, 80)
-    assert not tcp_connects(cluster, "host", front, 8081)
+    assert connects_from_host(front, 80)
+    assert not connects_from_host(front, 8081)
 
 
 @pytest.mark.parametrize("path", ["/balancer-manager", "/balancer-manager?b=was", "/server-status",
