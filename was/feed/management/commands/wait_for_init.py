@@ -5,7 +5,7 @@ import time
 from django.apps import apps
 from django.contrib.staticfiles.finders import get_finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -13,12 +13,19 @@ from django.db.migrations.executor import MigrationExecutor
 class Command(BaseCommand):
     help = "Wait until the init job has migrated the database and collected the static files."
 
+    def add_arguments(self, parser):
+        parser.add_argument("--timeout", type=float, default=600, help="seconds to wait before giving up")
+
     def handle(self, *args, **options):
         # The files collectstatic uploads: what the finders list, minus its default ignore patterns.
         ignore = apps.get_app_config("staticfiles").ignore_patterns
         wanted = {path for finder in get_finders() for path, _ in finder.list(ignore)}
+        deadline = time.monotonic() + options["timeout"]
         last = None
         while (reason := self.pending(wanted)) is not None:
+            # Swarm restarts the task: a replica never waits unseen forever.
+            if time.monotonic() > deadline:
+                raise CommandError(f"init not done after {options['timeout']:g} s: {reason}")
             if reason != last:
                 self.stdout.write(f"waiting for init: {reason}")
                 last = reason
