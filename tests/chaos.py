@@ -37,6 +37,7 @@ class Chaos:
     clients: int = 16
     records: list = field(default_factory=list)
     events: list = field(default_factory=list)  # (time, what, replica)
+    kill_windows: list = field(default_factory=list)  # (signal sent, replica dead) per SIGKILL
     comments: list = field(default_factory=list)  # bodies of comments that got a 2xx/3xx
     captions: list = field(default_factory=list)  # captions of posts that got a 2xx/3xx
     users: dict = field(default_factory=dict)  # username -> session
@@ -115,6 +116,9 @@ class Chaos:
                 name = rng.choice(sorted(replicas))
                 self.events.append((time.monotonic(), "kill", name))
                 replicas[name].kill()
+                # A SIGKILL takes effect over an interval, from the signal to the container's death.
+                replicas[name].wait(timeout=10)
+                self.kill_windows.append((self.events[-1][0], time.monotonic()))
             elif fault == "restart":
                 name = rng.choice(sorted(replicas))
                 self.events.append((time.monotonic(), "restart", name))
@@ -134,9 +138,9 @@ class Chaos:
         return self
 
     def unexplained_failures(self):
-        """Failed requests that were not in flight at a SIGKILL."""
-        kills = [t for t, what, _ in self.events if what == "kill"]
-        return [r for r in self.records if not r.ok and not any(r.started <= k <= r.ended for k in kills)]
+        """Failed requests that were not in flight at a SIGKILL (between the signal and the replica's death)."""
+        return [r for r in self.records if not r.ok
+                and not any(r.started <= dead and killed <= r.ended for killed, dead in self.kill_windows)]
 
     def report(self):
         failed = [r for r in self.records if not r.ok]
