@@ -1,6 +1,8 @@
 """SIGKILL of the replica a client is pinned to: only requests in flight on it at that moment may fail."""
 import time
 
+import requests
+
 from cluster import Traffic, served_by
 
 
@@ -31,3 +33,15 @@ def test_killing_the_pinned_replica_fails_only_requests_in_flight_on_it(cluster,
     assert after_kill.status_code == 200
     assert served_by(after_kill) != victim.name
     assert client.cookies["ROUTEID"] != pinned_route, "the pinned client kept the dead replica's route"
+
+
+def test_a_dead_replica_leaves_the_balancer_without_a_reload(cluster, replicas):
+    # A graceful reload holds new connections for up to a second; a member gone is stopped in place instead.
+    victim = sorted(replicas.values(), key=lambda c: c.name)[0]
+    since = time.time()
+    victim.kill(signal="SIGKILL")
+    cluster.wait_members(len(replicas) - 1)
+    log = cluster.apache().logs(since=since).decode()
+    assert "stopped without a reload" in log
+    assert "graceful restart" not in log
+    assert all(served_by(requests.get(cluster.url("/whoami"), timeout=10)) != victim.name for _ in range(10))
