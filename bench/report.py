@@ -46,22 +46,26 @@ def summary(results, targets):
         ("overhead_trivial_ratio", "Trivial view through Apache / direct", "{:.2f}"),
         ("apache_cpu_ms_per_request", "Apache CPU per feed request (ms)", "{:.3f}"),
         ("apache_cpu_ms_per_request_trivial", "Apache CPU per trivial request (ms)", "{:.3f}"),
-        ("overhead_keepalive_ratio", "Feed page, backend keep-alive: Apache / direct", "{:.2f}"),
-        ("overhead_trivial_keepalive_ratio", "Trivial view, backend keep-alive: Apache / direct", "{:.2f}"),
-        ("apache_cpu_ms_per_request_trivial_keepalive", "Apache CPU per trivial request, keep-alive (ms)", "{:.3f}"),
+        ("overhead_noreuse_ratio", "Feed page, no backend reuse: Apache / direct", "{:.2f}"),
+        ("apache_cpu_ms_per_request_noreuse", "Apache CPU per feed request, no backend reuse (ms)", "{:.3f}"),
+        ("overhead_trivial_noreuse_ratio", "Trivial view, no backend reuse: Apache / direct", "{:.2f}"),
+        ("apache_cpu_ms_per_request_trivial_noreuse", "Apache CPU per trivial request, no backend reuse (ms)",
+         "{:.3f}"),
         ("scaleout_3x_ratio", "I/O-bound view: 3 replicas / 1", "{:.2f}"),
         ("scaleout_max_share_deviation", "Largest deviation of a replica's share from 1/n", "{:.1%}"),
         ("failover_errors", "Failed requests sent after a SIGKILL (32 clients)", "{}"),
         ("failover_inflight_lost", "Failed requests in flight at the SIGKILL", "{}"),
         ("failover_max_latency_ms", "Slowest request of the failover run (ms)", "{:.0f}"),
-        ("failover_keepalive_errors", "Failed after the SIGKILL, backend keep-alive", "{}"),
-        ("failover_keepalive_max_latency_ms", "Slowest request, backend keep-alive (ms)", "{:.0f}"),
+        ("failover_noreuse_errors", "Failed after the SIGKILL, no backend reuse", "{}"),
+        ("failover_noreuse_inflight_lost", "Failed in flight at the SIGKILL, no backend reuse", "{}"),
+        ("failover_noreuse_max_latency_ms", "Slowest request, no backend reuse (ms)", "{:.0f}"),
         ("media_ratio", "Image through Apache / straight from the bucket", "{:.2f}"),
         ("apache_vs_haproxy_ratio", "Feed page: Apache / HAProxy (2 replicas)", "{:.2f}"),
     ]
     lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
              f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
              f"{results['settings']['rounds']} alternating rounds; whole bench {results['bench_seconds']} s. "
+             "A ratio is the median of the rounds' ratios (each round runs both sides back to back). "
              "CPU per request: the container's CPU time during the run, less what it burns idle over the same "
              "time (Apache: member discovery, health checks), over the requests served.", "",
              "| Figure | Value | Target |", "|---|---|---|"]
@@ -86,10 +90,10 @@ def summary(results, targets):
             ("feed, Apache", phases["overhead"]["feed"]["apache"], "apache"),
             ("trivial, direct", phases["overhead"]["trivial"]["direct"], None),
             ("trivial, Apache", phases["overhead"]["trivial"]["apache"], "apache"),
-            ("feed, direct (keep-alive run)", phases["overhead"]["feed_keepalive"]["direct"], None),
-            ("feed, Apache, backend keep-alive", phases["overhead"]["feed_keepalive"]["apache"], "apache"),
-            ("trivial, direct (keep-alive run)", phases["overhead"]["trivial_keepalive"]["direct"], None),
-            ("trivial, Apache, backend keep-alive", phases["overhead"]["trivial_keepalive"]["apache"], "apache"),
+            ("feed, direct (no-reuse run)", phases["overhead"]["feed_noreuse"]["direct"], None),
+            ("feed, Apache, no backend reuse", phases["overhead"]["feed_noreuse"]["apache"], "apache"),
+            ("trivial, direct (no-reuse run)", phases["overhead"]["trivial_noreuse"]["direct"], None),
+            ("trivial, Apache, no backend reuse", phases["overhead"]["trivial_noreuse"]["apache"], "apache"),
             ("feed, Apache, 2 replicas", phases["peer"]["apache"], "apache"),
             ("feed, HAProxy, 2 replicas", phases["peer"]["haproxy"], "haproxy"),
             ("image, bucket", phases["media"]["direct"], None),
@@ -99,7 +103,8 @@ def summary(results, targets):
                      f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} |")
     for variant, f in phases["failover"].items():
         lines += ["", f"Failover ({variant}): {f['clients']} clients, {f['replicas']} replicas, {f['killed']} "
-                  f"SIGKILLed after {f['seconds'] / 2:g} s of {f['seconds']:g}: {f['requests']} requests "
+                  f"SIGKILLed after {f['seconds'] / 2:g} s of {f['seconds']:g} (dead {f['kill_ms']:.0f} ms after "
+                  f"the signal): {f['requests']} requests "
                   f"({f['requests_after_kill']} after the kill), {f['failover_errors']} failed after it, "
                   f"{f['failover_inflight_lost']} in flight lost, p99 after the kill "
                   f"{f['p99_latency_after_kill_ms']:.0f} ms, slowest {f['max_latency_ms']:.0f} ms"

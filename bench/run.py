@@ -27,8 +27,8 @@ from cluster import ROOT, running_stack  # noqa: E402
 from pictures import picture  # noqa: E402
 from users import Visitor  # noqa: E402
 
-# Seconds an idle connection to a replica may be reused in the keep-alive variant: below gunicorn's 5.
-KEEPALIVE_TTL = "4"
+# The variant measured beside the shipped setting: a new backend connection per request, no reuse.
+NO_REUSE = {"BACKEND_KEEPALIVE_TTL": "0"}
 
 # Targets from the issue; the summary marks each figure against its own.
 TARGETS = {
@@ -92,36 +92,45 @@ class Bench:
         return used
 
     def side_by_side(self, targets, connections):
-        """wrk against each of {name: (url, host)} in turn, `rounds` times (ABAB: drift hits every target
-        alike); per target the summed throughput and the mean latencies."""
+        """wrk against each of {name: (url, host)} in turn, `rounds` times, the order flipped every round
+        (ABBA: drift hits every target alike); per target the summed throughput and the mean latencies."""
         for url, host in targets.values():
             self.wrk(url, connections, seconds=min(2, self.seconds), host=host)  # warm-up, not recorded
         runs = {name: [] for name in targets}
-        for _ in range(self.rounds):
-            for name, (url, host) in targets.items():
+        order = list(targets.items())
+        for round_ in range(self.rounds):
+            for name, (url, host) in (order[::-1] if round_ % 2 else order):
                 runs[name].append(self.wrk(url, connections, host=host))
         return {name: combine(results) for name, results in runs.items()}
+
+    def compare(self, targets, connections):
+        """side_by_side of two targets, and the second's throughput over the first's: the median of the
+        rounds' ratios (this machine's throughput swings by a third from one run to the next; a run and
+        its neighbour share most of a swing)."""
+        runs = self.side_by_side(targets, connections)
+        first, second = (runs[name]["rounds"] for name in targets)
+        return {**runs, "ratio": statistics.median(b / a for a, b in zip(first, second)),
+                "ratio_of_totals": runs[list(targets)[1]]["rps"] / runs[list(targets)[0]]["rps"]}
 
     def replica_url(self, path):
         (address,) = self.cluster.replica_addresses()
         return f"http://{address}:8000{path}"
 
     def overhead(self):
-        """Direct vs through Apache with one member, as shipped, then with backend keep-alive."""
+        """Direct vs through Apache with one member, as shipped, then without backend connection reuse."""
         self.resize(1)
         result = {page: self.direct_vs_apache(path) for page, path in (("feed", "/"), ("trivial", "/bench/trivial"))}
-        with self.apache_settings(BACKEND_KEEPALIVE_TTL=KEEPALIVE_TTL):
+        with self.apache_settings(**NO_REUSE):
             self.resize(1)
-            result["feed_keepalive"] = self.direct_vs_apache("/")
-            result["trivial_keepalive"] = self.direct_vs_apache("/bench/trivial")
+            result["feed_noreuse"] = self.direct_vs_apache("/")
+            result["trivial_noreuse"] = self.direct_vs_apache("/bench/trivial")
         self.resize(1)
         return result
 
     def direct_vs_apache(self, path):
-        runs = self.side_by_side({"direct": (self.replica_url(path), "localhost"),
-                                  "apache": (f"http://apache{path}", "localhost")}, connections=16)
-        return {**runs, "ratio": runs["apache"]["rps"] / runs["direct"]["rps"],
-                "added_p50_ms": runs["apache"]["latency_ms"]["p50"] - runs["direct"]["latency_ms"]["p50"],
+        runs = self.compare({"direct": (self.replica_url(path), "localhost"),
+                             "apache": (f"http://apache{path}", "localhost")}, connections=16)
+        return {**runs, "added_p50_ms": runs["apache"]["latency_ms"]["p50"] - runs["direct"]["latency_ms"]["p50"],
                 "added_p99_ms": runs["apache"]["latency_ms"]["p99"] - runs["direct"]["latency_ms"]["p99"]}
 
     @contextlib.contextmanager
@@ -141,7 +150,7 @@ class Bench:
         for n in replica_counts:
             self.resize(n)
             self.wrk("http://apache/bench/io", 64, seconds=min(2, self.seconds))  # warm-up
-            run = self.wrk("http://apache/bench/io", 64)
+            run = self.wrk("http://apache/bench/io", 64, seconds=3 * self.seconds)
             total = sum(run["served_by"].values())
             run["shares"] = {who: count / total for who, count in run["served_by"].items()}
             run["max_share_deviation"] = max(abs(share * n - 1) for share in run["shares"].values())
@@ -150,25 +159,24 @@ class Bench:
 
     def peer(self):
         self.resize(2)
-        runs = self.side_by_side({"apache": ("http://apache/", "localhost"),
-                                  "haproxy": ("http://haproxy:8080/", "localhost")}, connections=16)
-        return {**runs, "ratio": runs["apache"]["rps"] / runs["haproxy"]["rps"]}
+        return self.compare({"haproxy": ("http://haproxy:8080/", "localhost"),
+                             "apache": ("http://apache/", "localhost")}, connections=16)
 
     def media(self, image_path):
         # fake-gcs-server serves path-style reads for its public host only: its own name, as Apache sends it.
-        runs = self.side_by_side({"direct": (f"http://gcs:4443/django-clustering{image_path}", None),
-                                  "apache": (f"http://apache{image_path}", "localhost")}, connections=16)
-        return {**runs, "ratio": runs["apache"]["rps"] / runs["direct"]["rps"]}
+        return self.compare({"direct": (f"http://gcs:4443/django-clustering{image_path}", None),
+                             "apache": (f"http://apache{image_path}", "localhost")}, connections=16)
 
     def failovers(self, seconds):
-        """The failover run as shipped, and with backend keep-alive (where a pooled connection to the
-        killed replica could hold a request)."""
+        """The failover run as shipped (backend keep-alive), and with a new backend connection per request."""
         shipped = self.failover(seconds)
-        with self.apache_settings(BACKEND_KEEPALIVE_TTL=KEEPALIVE_TTL):
-            return {"shipped": shipped, "keepalive": self.failover(seconds)}
+        with self.apache_settings(**NO_REUSE):
+            return {"shipped": shipped, "noreuse": self.failover(seconds)}
 
     def failover(self, seconds, clients=32, replicas=3):
-        """SIGKILL one of `replicas` replicas halfway through a closed-loop run of `clients` clients."""
+        """SIGKILL one of `replicas` replicas halfway through a closed-loop run of `clients` clients. The
+        kill takes from the signal until the container is dead: a request started before its end may have
+        been on the dying replica (in flight); one started after it must not fail."""
         self.resize(replicas)
         records = []
         load = threading.Thread(target=lambda: records.extend(json.loads(self.loadgen.exec_run(
@@ -176,17 +184,19 @@ class Bench:
         load.start()
         time.sleep(seconds / 2)
         victim = sorted(self.cluster.replicas().values(), key=lambda c: c.name)[0]
-        killed_at = time.time()
+        signalled_at = time.time()
         victim.kill()
+        victim.wait()
+        dead_at = time.time()
         load.join()
         failed = [r for r in records if not 200 <= r[2] < 400]
-        after = [r for r in records if r[0] >= killed_at]
+        after = [r for r in records if r[0] >= dead_at]
         result = {
             "replicas": replicas, "clients": clients, "seconds": seconds, "killed": victim.name,
-            "requests": len(records), "requests_after_kill": len(after),
-            "failover_errors": sum(1 for r in failed if r[0] >= killed_at),
-            "failover_inflight_lost": sum(1 for r in failed if r[0] < killed_at <= r[0] + r[1]),
-            "errors_before_kill": sum(1 for r in failed if r[0] + r[1] < killed_at),
+            "kill_ms": (dead_at - signalled_at) * 1000, "requests": len(records), "requests_after_kill": len(after),
+            "failover_errors": sum(1 for r in failed if r[0] >= dead_at),
+            "failover_inflight_lost": sum(1 for r in failed if r[0] < dead_at and r[0] + r[1] >= signalled_at),
+            "errors_before_kill": sum(1 for r in failed if r[0] + r[1] < signalled_at),
             "failure_kinds": sorted({f"{r[2]} {r[3]}".strip() for r in failed}),
             "max_latency_ms": max(r[1] for r in records) * 1000,
             "max_latency_after_kill_ms": max((r[1] for r in after), default=0) * 1000,
@@ -252,8 +262,8 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=15, help="length of each measured wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each side-by-side pair")
+    parser.add_argument("--seconds", type=int, default=4, help="length of each measured wrk run")
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of each side-by-side pair")
     parser.add_argument("--failover-seconds", type=float, default=20)
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
@@ -284,15 +294,18 @@ def main():
         "scaleout_3x_ratio": phases["scaleout"][3]["rps"] / phases["scaleout"][1]["rps"],
         "scaleout_ratios": {n: run["rps"] / phases["scaleout"][1]["rps"] for n, run in phases["scaleout"].items()},
         "scaleout_max_share_deviation": max(run["max_share_deviation"] for run in phases["scaleout"].values()),
-        "overhead_keepalive_ratio": phases["overhead"]["feed_keepalive"]["ratio"],
-        "overhead_trivial_keepalive_ratio": phases["overhead"]["trivial_keepalive"]["ratio"],
-        "apache_cpu_ms_per_request_trivial_keepalive":
-            phases["overhead"]["trivial_keepalive"]["apache"]["cpu_ms_per_request"]["apache"],
+        "overhead_noreuse_ratio": phases["overhead"]["feed_noreuse"]["ratio"],
+        "overhead_trivial_noreuse_ratio": phases["overhead"]["trivial_noreuse"]["ratio"],
+        "apache_cpu_ms_per_request_noreuse":
+            phases["overhead"]["feed_noreuse"]["apache"]["cpu_ms_per_request"]["apache"],
+        "apache_cpu_ms_per_request_trivial_noreuse":
+            phases["overhead"]["trivial_noreuse"]["apache"]["cpu_ms_per_request"]["apache"],
         "failover_errors": phases["failover"]["shipped"]["failover_errors"],
         "failover_inflight_lost": phases["failover"]["shipped"]["failover_inflight_lost"],
         "failover_max_latency_ms": phases["failover"]["shipped"]["max_latency_ms"],
-        "failover_keepalive_errors": phases["failover"]["keepalive"]["failover_errors"],
-        "failover_keepalive_max_latency_ms": phases["failover"]["keepalive"]["max_latency_ms"],
+        "failover_noreuse_errors": phases["failover"]["noreuse"]["failover_errors"],
+        "failover_noreuse_inflight_lost": phases["failover"]["noreuse"]["failover_inflight_lost"],
+        "failover_noreuse_max_latency_ms": phases["failover"]["noreuse"]["max_latency_ms"],
         "media_ratio": phases["media"]["ratio"],
         "apache_vs_haproxy_ratio": phases["peer"]["ratio"],
         "idle_cpu_ms_per_s": bench.idle_cpu_ms_per_s,
