@@ -15,9 +15,9 @@ WAS ?= 2
 export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem) /dev/null)
 VENV := .venv
 
-# Seconds of each measured run of `make bench` (a full bench takes about 12 minutes with 4), more bench/run.py
-# options in BENCH_ARGS.
-BENCH_SECONDS ?= 4
+# Seconds of each measured run of `make bench` (16 alternating rounds per comparison: a full bench takes
+# about 13 minutes with 2), more bench/run.py options in BENCH_ARGS.
+BENCH_SECONDS ?= 2
 BENCH_ARGS ?=
 # Seconds of chaos for `make chaos`.
 DURATION ?= 300

@@ -105,8 +105,9 @@ class Bench:
 
     def compare(self, targets, connections):
         """side_by_side of two targets, and the second's throughput over the first's: the median of the
-        rounds' ratios (this machine's throughput swings by a third from one run to the next; a run and
-        its neighbour share most of a swing)."""
+        rounds' ratios. A 2-core VM's speed swings (here a fixed loop took 0.30 s, then 0.16 s, for seconds
+        at a time): short runs back to back mostly share a swing, and the median drops the rounds that
+        straddle one."""
         runs = self.side_by_side(targets, connections)
         first, second = (runs[name]["rounds"] for name in targets)
         return {**runs, "ratio": statistics.median(b / a for a, b in zip(first, second)),
@@ -150,7 +151,7 @@ class Bench:
         for n in replica_counts:
             self.resize(n)
             self.wrk("http://apache/bench/io", 64, seconds=min(2, self.seconds))  # warm-up
-            run = self.wrk("http://apache/bench/io", 64, seconds=3 * self.seconds)
+            run = self.wrk("http://apache/bench/io", 64, seconds=5 * self.seconds)
             total = sum(run["served_by"].values())
             run["shares"] = {who: count / total for who, count in run["served_by"].items()}
             run["max_share_deviation"] = max(abs(share * n - 1) for share in run["shares"].values())
@@ -262,8 +263,8 @@ def machine():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=4, help="length of each measured wrk run")
-    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds of each side-by-side pair")
+    parser.add_argument("--seconds", type=int, default=2, help="length of each measured wrk run")
+    parser.add_argument("--rounds", type=int, default=16, help="alternating rounds of each side-by-side pair")
     parser.add_argument("--failover-seconds", type=float, default=20)
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "bench" / "results")
     args = parser.parse_args()
