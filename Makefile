@@ -16,7 +16,7 @@ export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /e
 VENV := .venv
 
 # Seconds of each measured run of `make bench` (16 alternating rounds per comparison: a full bench takes
-# about 13 minutes with 2), more bench/run.py options in BENCH_ARGS.
+# about 12 minutes with 2), more bench/run.py options in BENCH_ARGS.
 BENCH_SECONDS ?= 2
 BENCH_ARGS ?=
 # Seconds of chaos for `make chaos`.

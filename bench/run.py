@@ -109,9 +109,9 @@ class Bench:
         at a time): short runs back to back mostly share a swing, and the median drops the rounds that
         straddle one."""
         runs = self.side_by_side(targets, connections)
-        first, second = (runs[name]["rounds"] for name in targets)
-        return {**runs, "ratio": statistics.median(b / a for a, b in zip(first, second)),
-                "ratio_of_totals": runs[list(targets)[1]]["rps"] / runs[list(targets)[0]]["rps"]}
+        first, second = (runs[name] for name in targets)
+        return {**runs, "ratio": statistics.median(b / a for a, b in zip(first["rounds"], second["rounds"])),
+                "ratio_of_totals": second["rps"] / first["rps"]}
 
     def replica_url(self, path):
         (address,) = self.cluster.replica_addresses()
