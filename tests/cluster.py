@@ -35,6 +35,8 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1,apache",
         # Requests caught on a killed or hung replica end sooner; nothing else depends on it.
         "BACKEND_TIMEOUT": "10",
+        # A replica whose gunicorn stalls is restarted sooner (tests/test_replica_liveness.py).
+        "REPLICA_LIVENESS_SECONDS": "20",
         **settings,
     }
     saved = {k: os.environ.get(k) for k in env}
@@ -156,6 +158,17 @@ class Cluster:
             time.sleep(0.05)
         raise AssertionError(f"{name} not routed to within {timeout} s")
 
+    def watch_members(self, seconds):
+        """The distinct member sets ({address: state}) the balancer had, looked at every 0.5 s for `seconds`."""
+        seen = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            members = self.members()
+            if members not in seen:
+                seen.append(members)
+            time.sleep(0.5)
+        return seen
+
     def wait_members(self, n, timeout=60):
         """Waits until the balancer routes to exactly the n running replicas, every member usable, twice
         in a row 0.5 s apart (a reload may be under way); returns the seconds it took."""
@@ -171,6 +184,13 @@ class Cluster:
             time.sleep(0.5)
         raise AssertionError(f"balancer members {self.members()} after {timeout} s, "
                              f"wanted the {n} replicas {self.replica_addresses()}")
+
+
+def signal_processes(container, pattern, signal):
+    """Sends the signal to the container's processes whose command line contains `pattern` (no pgrep there)."""
+    script = ('for p in /proc/[0-9]*; do [[ ${p#/proc/} != $$ && $(tr "\\0" " " <$p/cmdline 2>/dev/null) == '
+              f'*{pattern}* ]] && kill -{signal} ${{p#/proc/}} 2>/dev/null; done; true')
+    assert container.exec_run(["bash", "-c", script]).exit_code == 0
 
 
 def served_by(response):
@@ -250,6 +270,9 @@ class Traffic:
 
     def failures(self):
         return [o for o in self.outcomes if not o.ok]
+
+    def slowest(self):
+        return max((o.ended - o.started for o in self.outcomes), default=0.0)
 
 
 class SwarmCluster(Cluster):

@@ -4,15 +4,18 @@ from feed import health, replica
 
 
 class HealthCheckMiddleware:
-    """GET /healthz: 200 when db, cache and storage work, 503 naming the broken one otherwise.
+    """GET /healthz: 200 when db, cache and storage work, 503 naming the broken one otherwise (for people and
+    monitoring). GET /livez: this process serves requests, and who it is (for the probe port, was/probe.py).
 
-    Answered before Host validation: the balancer and its discovery address replicas by IP.
+    Answered before Host validation: they come addressed to the replica's IP.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.path == "/livez":
+            return JsonResponse({"served_by": replica.name(), "route": replica.route()})
         if request.path != "/healthz":
             return self.get_response(request)
         healthy, checks = health.report()

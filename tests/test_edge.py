@@ -1,0 +1,66 @@
+"""The edge shields the replicas: slow, stalled and oversized request bodies end at Apache, and overload
+degrades instead of dropping members."""
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
+
+import requests
+
+from cluster import Traffic
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+SLOW_CLIENTS_PER_REPLICA = 32
+
+
+def test_slow_request_bodies_hold_no_replica_and_other_clients_see_nothing(cluster, replicas):
+    deadline = time.monotonic() + 30
+    slow = len(replicas) * SLOW_CLIENTS_PER_REPLICA
+    with ThreadPoolExecutor(slow) as pool, Traffic(cluster, clients=6, timeout=30) as traffic:
+        trickles = [pool.submit(trickle, cluster, deadline) for _ in range(slow)]
+        seen = cluster.watch_members(30)
+    cut_off = sum(t.result() for t in trickles)
+    latencies = sorted(o.ended - o.started for o in traffic.outcomes)
+    p99 = latencies[int(len(latencies) * 0.99)]
+    print(f"{slow} bodies at 1 KB/s for 30 s ({cut_off} cut off by Apache): other clients {len(traffic.outcomes)} "
+          f"requests, {len(traffic.failures())} failed, p99 {p99:.3f} s, slowest {traffic.slowest():.3f} s")
+    assert len(seen) == 1, f"members changed: {seen}"
+    assert len(traffic.outcomes) > 100 and traffic.failures() == []
+    assert p99 < 1
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_413(cluster):
+    def eleven_mib():
+        for _ in range(11):
+            yield b"x" * (1024 * 1024)
+
+    response = requests.post(cluster.url("/login"), data=eleven_mib(), headers=FORM, timeout=60)
+    assert response.status_code == 413
+
+
+def test_overload_keeps_every_member_and_fails_no_request(cluster, replicas):
+    # Four clients for every request thread of every replica (2 workers x 4 threads).
+    with Traffic(cluster, clients=4 * 8 * len(replicas), path="/", timeout=60) as traffic:
+        seen = cluster.watch_members(20)
+    print(f"{traffic.clients} clients on the feed for 20 s: {len(traffic.outcomes)} requests, "
+          f"{len(traffic.failures())} failed, slowest {traffic.slowest():.2f} s")
+    assert len(seen) == 1, f"members changed: {seen}"
+    assert traffic.failures() == []
+
+
+def trickle(cluster, deadline):
+    """A client sending a form body at 1 KB/s until the deadline, anew each time Apache cuts it off; returns
+    how many times it was cut off."""
+    url = urlsplit(cluster.base_url)
+    cut_off = 0
+    while time.monotonic() < deadline:
+        with socket.create_connection((url.hostname, url.port), timeout=5) as conn:
+            conn.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded"
+                         b"\r\nContent-Length: 1000000\r\n\r\n")
+            try:
+                while time.monotonic() < deadline:
+                    conn.sendall(b"x" * 1024)
+                    time.sleep(1)
+            except OSError:
+                cut_off += 1
+    return cut_off
