@@ -18,14 +18,14 @@ def test_the_stack_publishes_exactly_one_port_on_loopback(cluster):
     assert published == [("apache", "80/tcp", "127.0.0.1")]
 
 
-# What listens behind Apache, on the back network only.
-BACKEND_PORTS = {"db": 3306, "redis": 6379, "gcs": 4443, "was": 8000}
+# What listens behind Apache, on the back network only (a replica: gunicorn and its probe port).
+BACKEND_PORTS = {"db": [3306], "redis": [6379], "gcs": [4443], "was": [8000, 8001]}
 
 
 def backend_endpoints(cluster):
     network = f"{cluster.project}_back"
     return [(service, container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"], port)
-            for service, port in BACKEND_PORTS.items() for container in cluster.containers(service)]
+            for service, ports in BACKEND_PORTS.items() for port in ports for container in cluster.containers(service)]
 
 
 def probe(address, port):
