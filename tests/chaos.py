@@ -16,6 +16,10 @@ import requests
 from cluster import browser_request
 from pictures import picture
 
+# A sign-up lost at a SIGKILL is tried again, so many times within so many seconds at most.
+SIGN_UP_ATTEMPTS = 10
+SIGN_UP_SECONDS = 30
+
 
 @dataclass
 class Record:
@@ -24,10 +28,11 @@ class Record:
     ended: float
     status: int | None
     error: str | None = None
+    expected: bool = False  # a 4xx the client asked for as an answer (a sign-up resent, username taken)
 
     @property
     def ok(self):
-        return self.status is not None and self.status < 400
+        return self.status is not None and (self.status < 400 or self.expected)
 
 
 @dataclass
@@ -47,12 +52,13 @@ class Chaos:
         self._lock = threading.Lock()
         self._deadline = time.monotonic() + self.seconds
 
-    def _send(self, session, action, method, path, **kwargs):
+    def _send(self, session, action, method, path, expected=(), **kwargs):
         started = time.monotonic()
         try:
             response, retried = browser_request(session, method, self.cluster.url(path), timeout=60,
                                                 allow_redirects=False, **kwargs)
-            record = Record(action, started, time.monotonic(), response.status_code)
+            record = Record(action, started, time.monotonic(), response.status_code,
+                            expected=response.status_code in expected)
         except requests.RequestException as exc:
             response, retried = None, False
             record = Record(action, started, time.monotonic(), None, f"{type(exc).__name__}: {exc}"[:200])
@@ -71,10 +77,7 @@ class Chaos:
         username = f"chaos-{number}-{uuid.uuid4().hex[:6]}"
         # Nothing like the username: Django refuses passwords too similar to it.
         password = "Tr0ub4dor-staple-91"
-        while self._send(session, "browse", "GET", "/login") is None and time.monotonic() < self._deadline:
-            time.sleep(0.5)
-        if self._post(session, "sign up", "/signup", {"username": username, "password1": password,
-                                                       "password2": password}) is None:
+        if not self._sign_up(session, username, password):
             return
         with self._lock:
             self.users[username] = session
@@ -101,6 +104,23 @@ class Chaos:
                     with self._lock:
                         self.captions.append(caption)
             time.sleep(rng.uniform(0.02, 0.2))
+
+    def _sign_up(self, session, username, password):
+        """Signs up as a person would: a sign-up lost at a SIGKILL is sent again from a fresh form, and if the
+        lost one had created the account (the username is taken), logs in instead. True once logged in."""
+        form = {"username": username, "password1": password, "password2": password}
+        deadline = time.monotonic() + SIGN_UP_SECONDS
+        for _ in range(SIGN_UP_ATTEMPTS):
+            if self._send(session, "browse", "GET", "/signup") is not None:
+                response = self._post(session, "sign up", "/signup", form, expected=(400,))
+                if response is not None and response.status_code == 400 and "already exists" in response.text:
+                    response = self._post(session, "log in", "/login", {"username": username, "password": password})
+                if response is not None and response.status_code == 302:
+                    return True
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        return False
 
     def _monkey(self):
         """Every few seconds, one fault: SIGKILL, graceful restart, scale up to 4 or back down to 2."""
@@ -147,7 +167,8 @@ class Chaos:
         unexplained = [(r.action, r.status, r.error) for r in self.unexplained_failures()]
         return (f"chaos {self.seconds:.0f} s, {self.clients} clients: {len(self.records)} requests, "
                 f"{len(failed)} failed ({len(failed) - len(self.unexplained_failures())} in flight at a SIGKILL), "
-                f"{self.retries} resent after a kept-alive connection closed; "
+                f"{self.retries} resent after a kept-alive connection closed, "
+                f"{sum(r.action == 'sign up' for r in self.records) - self.clients} sign-ups sent again; "
                 f"writes: {len(self.captions)} posts, {len(self.comments)} comments; "
                 f"faults: {[(round(t - self.records[0].started, 1), what) for t, what, _ in self.events]}; "
                 f"unexplained failures: {unexplained}")

@@ -14,6 +14,7 @@ def test_chaos_loses_no_acknowledged_write_and_no_session(cluster, replicas):
     cluster.wait_members(2)
 
     assert [(r.action, r.status, r.error) for r in chaos.unexplained_failures()] == []
+    # A sign-up lost at a SIGKILL was sent again (or, the account made, followed by a log-in): every client got in.
     assert len(chaos.users) == chaos.clients and len(chaos.records) > 200
 
     stored_comments = set(cluster.sql("SELECT body FROM feed_comment WHERE body LIKE 'chaos comment %'").split("\n"))

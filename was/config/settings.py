@@ -57,6 +57,9 @@ TEMPLATES = [
 ]
 
 # MariaDB, shared by every replica. Health-checked persistent connections survive a database restart.
+# A hung MariaDB (connections accepted, nothing answered) costs a request the health check's ping (read
+# timeout) plus a reconnect (connect timeout), then the 503 page: 2 s with the defaults. The client library
+# (MariaDB Connector/C) does not retry a timed-out read. A query may run no longer than the read timeout.
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.mysql",
@@ -67,7 +70,13 @@ DATABASES = {
         "PASSWORD": env.string("DB_PASSWORD"),
         "CONN_MAX_AGE": env.integer("DB_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
-        "OPTIONS": {"charset": "utf8mb4", "connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 1)},
+        "OPTIONS": {
+            "charset": "utf8mb4",
+            "connect_timeout": env.integer("DB_CONNECT_TIMEOUT", 1),
+            # 0: no timeout (what the one-shot init service uses, so that a long migration may finish).
+            "read_timeout": env.integer("DB_READ_TIMEOUT", 1),
+            "write_timeout": env.integer("DB_WRITE_TIMEOUT", 1),
+        },
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
