@@ -52,7 +52,7 @@ def isolated_engine(socket_dir, timeout=60):
             security_opt=["seccomp=unconfined", "apparmor=unconfined"],
             # The engine's containers' cgroups nest in its own, and go with it.
             cgroupns="private",
-            volumes={str(socket_dir): {"bind": "/run/engine", "mode": "rw"}},
+            volumes={str(socket_dir): {"bind": "/run/engine", "mode": "rw"}}, environment={"SOCKET_GID": os.getgid()},
             ports={f"{STACK_PORT}/tcp": ("127.0.0.1", None)})
         try:
             engine_host = f"unix://{socket_dir}/docker.sock"
