@@ -73,8 +73,8 @@ $(VENV)/.installed: tests/requirements.txt
 	@touch $@
 
 test: build $(VENV)/.installed ## Run the test suite against a stack of its own (removed afterwards)
-	@echo "test: browser image (Chromium) for the browser test"
-	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile browser build browser
+	@echo "test: browser image (Chromium) for the browser test, Docker engine image for the Swarm tests"
+	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile browser --profile swarm-engine build browser swarm-engine
 	@$(VENV)/bin/pytest
 
 chaos: build $(VENV)/.installed ## Chaos run of DURATION seconds (default 300) on a stack of its own

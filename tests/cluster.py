@@ -61,10 +61,10 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
 
 
 class Cluster:
-    def __init__(self, project, base_url):
+    def __init__(self, project, base_url, client=None):
         self.project = project
         self.base_url = base_url
-        self.docker = docker.from_env()
+        self.docker = client or docker.from_env()
 
     def url(self, path):
         return self.base_url + path
@@ -276,8 +276,13 @@ class Traffic:
 
 
 class SwarmCluster(Cluster):
-    """The same handle on a stack deployed on Docker Swarm (compose.swarm.yaml): tasks' containers by their
-    Swarm labels, replicas by the names they give themselves (<stack>_was.<slot>), resizing by Swarm."""
+    """The same handle on a stack deployed on Docker Swarm (compose.swarm.yaml) in the engine at `engine` (a
+    DOCKER_HOST): tasks' containers by their Swarm labels, replicas by the names they give themselves
+    (<stack>_was.<slot>), resizing by Swarm."""
+
+    def __init__(self, project, base_url, engine):
+        super().__init__(project, base_url, docker.DockerClient(base_url=engine))
+        self.engine = engine
 
     def containers(self, service, **filters):
         labels = [f"com.docker.stack.namespace={self.project}", f"com.docker.swarm.service.name={self.project}_{service}"]
@@ -291,8 +296,8 @@ class SwarmCluster(Cluster):
         return {c.name.rsplit(".", 1)[0]: c for c in self.containers("was")}
 
     def swarm(self, *args, timeout=180):
-        subprocess.run(["docker", "service", *args, "--detach=false"], check=True, capture_output=True,
-                       timeout=timeout)
+        subprocess.run(["docker", "--host", self.engine, "service", *args, "--detach=false"], check=True,
+                       capture_output=True, timeout=timeout)
 
     def scale(self, n):
         """Resize the Django service; returns when the new replicas are healthy."""

@@ -2,30 +2,33 @@
 at the end.
 
 They never touch the stack of `make up` (project django-clustering) or `make swarm-up`: other project and
-stack names, other secrets, random ports. Modules marked `swarm` run against both deployments.
+stack names, other secrets, random ports. Modules marked `swarm` run against both deployments; the Swarm stack
+runs in an engine of the tests' own (tests/engine.py). A canary stack beside them checks it at the end.
 """
 import contextlib
 import os
-import socket
 import subprocess
 import uuid
 
 import pytest
 import requests
 
+from canary import running_canary
 from cluster import REPLICAS, ROOT, SwarmCluster, running_stack
+from engine import STACK_PORT, isolated_engine
 
 
 @contextlib.contextmanager
-def running_swarm_stack(secrets_dir):
-    """The same on Docker Swarm, deployed by scripts/swarm-up and removed by scripts/swarm-down (which also
-    leaves the swarm if swarm-up created it)."""
+def running_swarm_stack(secrets_dir, engine):
+    """The same on Docker Swarm in the given engine, deployed by scripts/swarm-up and removed by
+    scripts/swarm-down (which also leaves the swarm swarm-up created)."""
     stack = f"dc-test-swarm-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
+        "DOCKER_HOST": engine.host,
         "STACK": stack,
         "SECRETS_DIR": str(secrets_dir),
-        "HTTP_PORT": str(free_port()),
+        "HTTP_PORT": str(STACK_PORT),
         "WAS_REPLICAS": str(REPLICAS),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
         "BACKEND_TIMEOUT": "10",
@@ -33,18 +36,11 @@ def running_swarm_stack(secrets_dir):
     subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=env)
     try:
         subprocess.run([ROOT / "scripts" / "swarm-up"], check=True, env=env, timeout=300)
-        stack_cluster = SwarmCluster(stack, f"http://127.0.0.1:{env['HTTP_PORT']}")
+        stack_cluster = SwarmCluster(stack, f"http://127.0.0.1:{engine.stack_port}", engine.host)
         stack_cluster.wait_members(REPLICAS)
         yield stack_cluster
     finally:
         subprocess.run([ROOT / "scripts" / "swarm-down"], check=True, env=env, timeout=300)
-
-
-def free_port():
-    """A port nothing listens on now: Swarm publishes a fixed one."""
-    with socket.socket() as probe:
-        probe.bind(("", 0))
-        return probe.getsockname()[1]
 
 
 def pytest_generate_tests(metafunc):
@@ -56,9 +52,11 @@ def pytest_generate_tests(metafunc):
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items):
     """The Swarm stack's tests last (after pytest's grouping by fixture): it is deployed for the first of
-    them and removed at the end of the session, so it stands only while they run."""
-    items.sort(key=lambda item: getattr(item, "callspec", None) is not None
-               and item.callspec.params.get("cluster") == "swarm")
+    them and removed at the end of the session, so it stands only while they run. After them, the tests
+    marked `at_end`."""
+    items.sort(key=lambda item: (item.get_closest_marker("at_end") is not None,
+                                 getattr(item, "callspec", None) is not None
+                                 and item.callspec.params.get("cluster") == "swarm"))
 
 
 @pytest.fixture(scope="session")
@@ -67,16 +65,32 @@ def secrets_dir(tmp_path_factory):
     return tmp_path_factory.mktemp("secrets")
 
 
-@pytest.fixture(scope="session")
-def compose_cluster(secrets_dir):
-    with running_stack(secrets_dir) as stack:
+@pytest.fixture(scope="session", autouse=True)
+def canary():
+    """A stack beside the suite from its first test on, as a user's `make up` (test_beside_the_suite.py)."""
+    with running_canary() as stack:
         yield stack
 
 
 @pytest.fixture(scope="session")
-def swarm_cluster(secrets_dir):
-    with running_swarm_stack(secrets_dir) as stack:
-        yield stack
+def stacks():
+    """The session's stacks and the Swarm tests' engine: removed at its end, or by the tests marked `at_end`
+    (stacks.close()), which check what their removal left behind."""
+    with contextlib.ExitStack() as session_stacks:
+        yield session_stacks
+
+
+@pytest.fixture(scope="session")
+def compose_cluster(secrets_dir, stacks):
+    return stacks.enter_context(running_stack(secrets_dir))
+
+
+@pytest.fixture(scope="session")
+def swarm_cluster(secrets_dir, stacks, tmp_path_factory):
+    engine = stacks.enter_context(isolated_engine(tmp_path_factory.mktemp("engine")))
+    print(f"swarm engine: started in {engine.started_seconds:.1f} s, "
+          f"stack images loaded in {engine.loaded_seconds:.1f} s")
+    return stacks.enter_context(running_swarm_stack(secrets_dir, engine))
 
 
 @pytest.fixture(scope="session")
