@@ -58,13 +58,6 @@ def paused(container):
         container.unpause()
 
 
-def wait_replicas_healthy(cluster, replicas):
-    """A hung dependency fails the replicas' Docker healthchecks, and `up --wait` (the fixture's scale) gives up
-    at once on an unhealthy container: wait until they pass again."""
-    for container in replicas.values():
-        cluster.wait_healthy(container)
-
-
 def timed_answers(get, seconds):
     """[(seconds taken, response)] of back-to-back calls of get() for `seconds`."""
     answers = []
@@ -83,8 +76,7 @@ def test_mariadb_paused_30s_each_page_request_answers_within_3s_with_the_503_pag
             page = requests.get(cluster.url("/"), timeout=10)
             time.sleep(30)
     recovered = wait_for_status(cluster, "/", 200, timeout=10)
-    wait_replicas_healthy(cluster, replicas)
-    slowest = max(o.ended - o.started for o in traffic.outcomes)
+    slowest = traffic.slowest()
     print(f"MariaDB paused 30 s: {len(traffic.outcomes)} requests, statuses "
           f"{sorted({o.status for o in traffic.outcomes}, key=str)}, slowest {slowest:.2f} s; "
           f"200 again {recovered:.2f} s after the unpause")
@@ -103,9 +95,8 @@ def test_bucket_paused_whoami_unaffected_media_answers_an_error_within_5s_and_is
         with Traffic(cluster, clients=16, path=image, timeout=30) as media, Traffic(cluster, clients=2) as whoami:
             time.sleep(10)
     back = wait_for_status(cluster, image, 200, timeout=10)
-    wait_replicas_healthy(cluster, replicas)
-    slowest_media = max(o.ended - o.started for o in media.outcomes)
-    slowest_whoami = max(o.ended - o.started for o in whoami.outcomes)
+    slowest_media = media.slowest()
+    slowest_whoami = whoami.slowest()
     print(f"bucket paused 10 s: {len(media.outcomes)} /media/ requests, statuses "
           f"{sorted({o.status for o in media.outcomes}, key=str)}, slowest {slowest_media:.2f} s; "
           f"{len(whoami.outcomes)} /whoami, {len(whoami.failures())} failed, slowest {slowest_whoami:.2f} s; "
@@ -122,7 +113,6 @@ def test_redis_paused_15s_pages_answer_within_1s_with_one_short_wait_per_process
     visitor = Visitor(cluster).sign_up(username)
     with paused(cluster.service("redis")):
         answers = timed_answers(lambda: visitor.get("/whoami"), seconds=15)
-    wait_replicas_healthy(cluster, replicas)
     waits = [taken for taken, _ in answers if taken >= 0.4]  # Redis' socket timeout is 0.5 s
     processes = len(replicas) * GUNICORN_WORKERS
     print(f"Redis paused 15 s: {len(answers)} requests, slowest {max(t for t, _ in answers):.2f} s, "
@@ -146,7 +136,7 @@ def test_a_hung_replica_is_taken_out_within_seconds_and_back_soon_after_it_resum
         resumed_at = time.monotonic()
         cluster.wait_healthy(hung)
         back = cluster.wait_served_by(name, timeout=15)
-    slowest = max(o.ended - o.started for o in traffic.outcomes)
+    slowest = traffic.slowest()
     late = [o for o in traffic.outcomes if paused_at + removed + 1 < o.started < resumed_at]
     print(f"hung replica out of rotation {removed:.1f} s after the pause, routed to {back:.1f} s after it "
           f"resumed; slowest request {slowest:.1f} s; {len(traffic.failures())} of {len(traffic.outcomes)} failed")

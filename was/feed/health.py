@@ -1,9 +1,9 @@
 """The state of the shared dependencies a replica needs: database, cache (sessions) and object storage.
 
-The checks run side by side (DB connect, read and DNS 1 s each, Redis 0.5 s, storage 1 s; a report waits 1.5 s at
-most), and probes arriving together (discovery, mod_proxy_hcheck, Docker's healthcheck) share one report
-of at most 1 s of age: the balancer's probe, which waits 2 s, gets an answer even with every dependency
-down, so no replica is dropped for its dependencies' sake.
+The checks run side by side (DB connect, read and DNS 1 s each, Redis 0.5 s, storage 1 s; a report waits
+1.5 s at most), and requests arriving together share one report of at most 1 s of age. It is for people
+and monitoring (/healthz): whether a replica is in the balancer is the probe port's call (probe.py), and
+shared dependencies play no part in it.
 """
 import os
 import threading
