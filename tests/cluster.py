@@ -37,6 +37,8 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
         "BACKEND_TIMEOUT": "10",
         # A replica whose gunicorn stalls is restarted sooner (tests/test_replica_liveness.py).
         "REPLICA_LIVENESS_SECONDS": "20",
+        # A request queued that long is refused sooner (tests/test_edge.py).
+        "REQUEST_QUEUE_SECONDS": "5",
         **settings,
     }
     saved = {k: os.environ.get(k) for k in env}

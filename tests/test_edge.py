@@ -1,5 +1,6 @@
 """The edge shields the replicas: slow, stalled and oversized request bodies end at Apache, and overload
 degrades instead of dropping members."""
+import contextlib
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -7,10 +8,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from cluster import Traffic
+from cluster import Traffic, signal_processes
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SLOW_CLIENTS_PER_REPLICA = 32
+QUEUE_SECONDS = 5  # REQUEST_QUEUE_SECONDS, set for the test stack in cluster.py
 
 
 def test_slow_request_bodies_hold_no_replica_and_other_clients_see_nothing(cluster, replicas):
@@ -46,6 +48,63 @@ def test_overload_keeps_every_member_and_fails_no_request(cluster, replicas):
           f"{len(traffic.failures())} failed, slowest {traffic.slowest():.2f} s")
     assert len(seen) == 1, f"members changed: {seen}"
     assert traffic.failures() == []
+
+
+def test_a_request_that_waited_past_the_queue_deadline_gets_a_quick_503_with_retry_after(cluster, replicas):
+    (name, victim), (other, _) = sorted(replicas.items())[:2]
+    routes = cluster.routes()
+    pinned = {"ROUTEID": "." + routes[name]}
+    # gunicorn frozen for longer than the deadline, shorter than the probe's stall limit (10 s): the replica
+    # stays a member, and the requests Apache sends it wait in its listen queue.
+    signal_processes(victim, "gunicorn", "STOP")
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            waiting = [pool.submit(requests.get, cluster.url("/"), cookies=pinned, timeout=30) for _ in range(4)]
+            time.sleep(QUEUE_SECONDS + 2)
+            # Served meanwhile by the other replica; the stamp is Apache's, whatever a client sends.
+            others = requests.get(cluster.url("/"), cookies={"ROUTEID": "." + routes[other]},
+                                  headers={"X-Request-Start": "t=1"}, timeout=5)
+            resumed = time.monotonic()
+            signal_processes(victim, "gunicorn", "CONT")
+            answers = [future.result() for future in waiting]
+            answered_after = time.monotonic() - resumed
+    finally:
+        signal_processes(victim, "gunicorn", "CONT")
+    print(f"4 requests held {QUEUE_SECONDS + 2} s in {name}'s queue: {[a.status_code for a in answers]}, "
+          f"answered {answered_after:.2f} s after it resumed")
+    assert others.status_code == 200
+    for answer in answers:
+        assert answer.status_code == 503 and answer.headers["Retry-After"] == "5", answer.status_code
+        assert answer.headers["X-Served-By"] == name and "busier than it can serve" in answer.text
+    assert answered_after < 2
+
+
+def test_a_503_made_by_apache_tells_clients_when_to_retry(cluster, replicas):
+    # Every member stopped through balancer-manager (discovery does the same for a replica that is gone).
+    with members_stopped(cluster):
+        response = requests.get(cluster.url("/"), timeout=10)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert "X-Served-By" not in response.headers
+
+
+@contextlib.contextmanager
+def members_stopped(cluster):
+    def set_stopped(flag):
+        cluster.exec("apache", f"""set -eu
+            manager=http://127.0.0.1:8081/balancer-manager
+            balancer=was-$(cat /run/apache2/members/generation)
+            nonce=$(curl -fs "$manager?b=$balancer" | grep -o 'nonce=[0-9a-f-]*' | head -1)
+            for member in {' '.join(f'http://{address}:8000' for address in addresses)}; do
+              curl -fs -o /dev/null -e "$manager" -d "b=$balancer&w=$member&$nonce&w_status_S={flag}" "$manager"
+            done""")
+
+    addresses = cluster.members()
+    set_stopped(1)
+    try:
+        yield
+    finally:
+        set_stopped(0)
+    assert cluster.members() == addresses
 
 
 def trickle(cluster, deadline):

@@ -28,6 +28,8 @@ MIDDLEWARE = [
     # First: answers the balancer's probes before Host validation (they come addressed to the replica's IP).
     "feed.middleware.HealthCheckMiddleware",
     "feed.middleware.ServedByMiddleware",
+    # Before any work (sessions, the database): a request that waited too long is answered at once.
+    "feed.middleware.QueueDeadlineMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +156,8 @@ USE_TZ = True
 
 # Set while the replica drains before a graceful stop (see was/start): /healthz then reports draining.
 DRAIN_FLAG = env.string("DRAIN_FLAG", "/tmp/draining")
+# A request without a body that waited longer than this for a thread gets a 503 (feed.middleware).
+REQUEST_QUEUE_SECONDS = env.number("REQUEST_QUEUE_SECONDS", 10)
 # /bench/trivial and /bench/io, for `make bench` (bench/run.py) only.
 BENCH_VIEWS = env.boolean("DJANGO_BENCH_VIEWS", False)
 # Overrides the replica name derived from its DNS name (see feed/replica.py).

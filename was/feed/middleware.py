@@ -1,4 +1,8 @@
-from django.http import JsonResponse
+import time
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 
 from feed import health, replica
 
@@ -43,3 +47,35 @@ class ServedByMiddleware:
         response = self.get_response(request)
         response["X-Served-By"] = replica.name()
         return response
+
+
+class QueueDeadlineMiddleware:
+    """Overload degrades: a request that waited longer than REQUEST_QUEUE_SECONDS for a thread, counted from
+    when Apache received it (X-Request-Start, which Apache sets and a client cannot), gets a quick 503 with
+    Retry-After instead of work whose client has likely given up: past capacity, latency stays bounded and
+    a backlog drains instead of growing until BACKEND_TIMEOUT's 504s.
+
+    Only requests without a body: Apache reads a body whole before it forwards the request (site.conf), so
+    for them the stamp counts the upload too, which is not waiting.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        waited = queued_for(request.headers.get("X-Request-Start", ""), time.time())
+        bodyless = request.headers.get("Content-Length", "0") == "0"
+        if bodyless and waited > settings.REQUEST_QUEUE_SECONDS:
+            page = render_to_string("503.html", {"reason": "The site is busier than it can serve just now."})
+            response = HttpResponse(page, status=503)
+            response["Retry-After"] = "5"
+            return response
+        return self.get_response(request)
+
+
+def queued_for(stamp, now):
+    """Seconds since Apache's X-Request-Start stamp ("t=<microseconds since the epoch>"); 0 without one."""
+    try:
+        return max(0.0, now - int(stamp.removeprefix("t=")) / 1e6)
+    except ValueError:
+        return 0.0
