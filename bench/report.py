@@ -61,6 +61,10 @@ def summary(results, targets):
         ("failover_noreuse_max_latency_ms", "Slowest request, no backend reuse (ms)", "{:.0f}"),
         ("media_ratio", "Image through Apache / straight from the bucket", "{:.2f}"),
         ("apache_vs_haproxy_ratio", "Feed page: Apache / HAProxy (2 replicas)", "{:.2f}"),
+        ("upload_buffered_ratio", "Photo post through Apache / direct, bodies buffered (shipped)", "{:.2f}"),
+        ("upload_streamed_ratio", "Photo post through Apache / direct, bodies streamed", "{:.2f}"),
+        ("buffering_upload_cost_ratio", "Buffering bodies, photo posts: buffered / streamed", "{:.2f}"),
+        ("buffering_feed_cost_ratio", "Buffering bodies, feed: buffered / streamed", "{:.2f}"),
     ]
     lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
              f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
@@ -84,7 +88,8 @@ def summary(results, targets):
         shares = ", ".join(f"{share:.1%}" for share in sorted(run["shares"].values()))
         lines.append(f"| {n} | {run['rps']:.0f} | {results['scaleout_ratios'][n]:.2f} | {shares} | "
                      f"{run['cores_busy']:.2f} | {results['idle_cpu_ms_per_s'][n]['apache']:.0f} |")
-    lines += ["", "| Path | req/s | p50 ms | p99 ms | CPU ms/req (balancer) | cores busy |", "|---|---|---|---|---|---|"]
+    lines += ["", "| Path | req/s | p50 ms | p99 ms | CPU ms/req (balancer) | cores busy | errors |",
+              "|---|---|---|---|---|---|---|"]
     for label, run, balancer in (
             ("feed, direct", phases["overhead"]["feed"]["direct"], None),
             ("feed, Apache", phases["overhead"]["feed"]["apache"], "apache"),
@@ -97,10 +102,14 @@ def summary(results, targets):
             ("feed, Apache, 2 replicas", phases["peer"]["apache"], "apache"),
             ("feed, HAProxy, 2 replicas", phases["peer"]["haproxy"], "haproxy"),
             ("image, bucket", phases["media"]["direct"], None),
-            ("image, Apache", phases["media"]["apache"], "apache")):
+            ("image, Apache", phases["media"]["apache"], "apache"),
+            ("photo post, direct", phases["buffering"]["buffered"]["upload"]["direct"], None),
+            ("photo post, Apache, bodies buffered", phases["buffering"]["buffered"]["upload"]["apache"], "apache"),
+            ("photo post, direct (streamed run)", phases["buffering"]["streamed"]["upload"]["direct"], None),
+            ("photo post, Apache, bodies streamed", phases["buffering"]["streamed"]["upload"]["apache"], "apache")):
         cpu = f"{run['cpu_ms_per_request'][balancer]:.3f}" if balancer else ""
         lines.append(f"| {label} | {run['rps']:.0f} | {run['latency_ms']['p50']:.1f} | "
-                     f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} |")
+                     f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} | {run['errors']} |")
     for variant, f in phases["failover"].items():
         lines += ["", f"Failover ({variant}): {f['clients']} clients, {f['replicas']} replicas, {f['killed']} "
                   f"SIGKILLed after {f['seconds'] / 2:g} s of {f['seconds']:g} (dead {f['kill_ms']:.0f} ms after "

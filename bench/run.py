@@ -9,6 +9,7 @@ import argparse
 import concurrent.futures
 import contextlib
 import datetime
+import io
 import json
 import os
 import pathlib
@@ -17,18 +18,23 @@ import signal
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 import uuid
 
+import requests
+
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
 from cluster import ROOT, running_stack  # noqa: E402
-from pictures import picture  # noqa: E402
+from pictures import photo, picture  # noqa: E402
 from users import Visitor  # noqa: E402
 
-# The variant measured beside the shipped setting: a new backend connection per request, no reuse.
+# Variants measured beside the shipped settings: a new backend connection per request, no reuse; request
+# bodies streamed to the replica instead of read whole by Apache first.
 NO_REUSE = {"BACKEND_KEEPALIVE_TTL": "0"}
+STREAMED = {"BUFFER_REQUEST_BODIES": "false"}
 
 # Targets from the issue; the summary marks each figure against its own.
 TARGETS = {
@@ -40,26 +46,30 @@ TARGETS = {
     "failover_max_latency_ms": ("<=", 1000),
     "media_ratio": (">=", 0.9),
     "apache_vs_haproxy_ratio": (">=", 0.9),
+    "buffering_feed_cost_ratio": (">=", 0.95),
+    "buffering_upload_cost_ratio": (">=", 0.95),
 }
 
 
 class Bench:
-    def __init__(self, cluster, seconds, rounds):
+    def __init__(self, cluster, seconds, rounds, upload):
         self.cluster = cluster
+        self.upload = upload
         self.seconds = seconds
         self.rounds = rounds
         self.loadgen = cluster.service("loadgen")
         self.idle_ns_per_s = {}
         self.idle_cpu_ms_per_s = {}  # by replica count: what each service burns with no traffic
 
-    def wrk(self, url, connections, seconds=None, host="localhost"):
-        """One wrk run from the loadgen container; its figures, plus the CPU each container used."""
+    def wrk(self, url, connections, seconds=None, host="localhost", upload=None):
+        """One wrk run from the loadgen container (POSTs of an upload from photo_upload() if given); its
+        figures, plus the CPU each container used."""
         command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds or self.seconds}s", "--timeout", "30s",
                    "-s", "/opt/bench/wrk_report.lua", url]
-        if host:
-            command[1:1] = ["-H", f"Host: {host}"]
+        for header in ([f"Host: {host}"] if host else []) + (upload["headers"] if upload else []):
+            command[1:1] = ["-H", header]
         before, started = self.cpu_ns(), time.monotonic()
-        result = self.loadgen.exec_run(command)
+        result = self.loadgen.exec_run(command, environment={"WRK_BODY_FILE": upload["file"] if upload else ""})
         elapsed, after = time.monotonic() - started, self.cpu_ns()
         output = result.output.decode()
         assert result.exit_code == 0, output
@@ -91,24 +101,24 @@ class Bench:
             used[service] = used.get(service, 0) + ns
         return used
 
-    def side_by_side(self, targets, connections):
+    def side_by_side(self, targets, connections, upload=None):
         """wrk against each of {name: (url, host)} in turn, `rounds` times, the order flipped every round
         (ABBA: drift hits every target alike); per target the summed throughput and the mean latencies."""
         for url, host in targets.values():
-            self.wrk(url, connections, seconds=min(2, self.seconds), host=host)  # warm-up, not recorded
+            self.wrk(url, connections, seconds=min(2, self.seconds), host=host, upload=upload)  # warm-up
         runs = {name: [] for name in targets}
         order = list(targets.items())
         for round_ in range(self.rounds):
             for name, (url, host) in (order[::-1] if round_ % 2 else order):
-                runs[name].append(self.wrk(url, connections, host=host))
+                runs[name].append(self.wrk(url, connections, host=host, upload=upload))
         return {name: combine(results) for name, results in runs.items()}
 
-    def compare(self, targets, connections):
+    def compare(self, targets, connections, upload=None):
         """side_by_side of two targets, and the second's throughput over the first's: the median of the
         rounds' ratios. A 2-core VM's speed swings (here a fixed loop took 0.30 s, then 0.16 s, for seconds
         at a time): short runs back to back mostly share a swing, and the median drops the rounds that
         straddle one."""
-        runs = self.side_by_side(targets, connections)
+        runs = self.side_by_side(targets, connections, upload)
         first, second = (runs[name] for name in targets)
         return {**runs, "ratio": statistics.median(b / a for a, b in zip(first["rounds"], second["rounds"])),
                 "ratio_of_totals": second["rps"] / first["rps"]}
@@ -128,9 +138,24 @@ class Bench:
         self.resize(1)
         return result
 
-    def direct_vs_apache(self, path):
+    def buffering(self):
+        """Request bodies read whole by Apache before a replica sees them (shipped) against streamed to it,
+        on the feed and on photo posts (from photo_upload()): each through Apache against direct, in both settings."""
+        upload = self.upload
+
+        def paths():
+            self.resize(1)
+            return {"feed": self.direct_vs_apache("/"), "upload": self.direct_vs_apache("/posts/new", upload)}
+
+        result = {"buffered": paths()}
+        with self.apache_settings(**STREAMED):
+            result["streamed"] = paths()
+        self.resize(1)
+        return result
+
+    def direct_vs_apache(self, path, upload=None):
         runs = self.compare({"direct": (self.replica_url(path), "localhost"),
-                             "apache": (f"http://apache{path}", "localhost")}, connections=16)
+                             "apache": (f"http://apache{path}", "localhost")}, connections=16, upload=upload)
         return {**runs, "added_p50_ms": runs["apache"]["latency_ms"]["p50"] - runs["direct"]["latency_ms"]["p50"],
                 "added_p99_ms": runs["apache"]["latency_ms"]["p99"] - runs["direct"]["latency_ms"]["p99"]}
 
@@ -254,6 +279,23 @@ def seed(cluster, posts=10):
     return visitor.feed_images()[0]
 
 
+def photo_upload(cluster, loadgen):
+    """A signed-up visitor's photo post (a 1.8 MiB JPEG) as wrk sends it: the multipart body in a file in
+    the loadgen container, and the headers that go with it (its type; the session and CSRF cookies)."""
+    visitor = Visitor(cluster).sign_up(f"bench-{uuid.uuid4().hex[:8]}")
+    token = visitor.session.cookies["csrftoken"]
+    body = requests.Request("POST", cluster.url("/posts/new"), data={"caption": "bench", "csrfmiddlewaretoken": token},
+                            files={"image": ("photo.jpg", photo())}).prepare()
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        member = tarfile.TarInfo("upload.body")
+        member.size, member.mode = len(body.body), 0o644
+        tar.addfile(member, io.BytesIO(body.body))
+    assert loadgen.put_archive("/tmp", archive.getvalue())
+    cookies = "; ".join(f"{name}={value}" for name, value in visitor.session.cookies.items())
+    return {"file": "/tmp/upload.body", "headers": [f"Content-Type: {body.headers['Content-Type']}", f"Cookie: {cookies}"]}
+
+
 def machine():
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     engine = subprocess.run(["docker", "version", "-f", "{{.Server.Version}}"], capture_output=True, text=True)
@@ -277,10 +319,11 @@ def main():
             BACKEND_TIMEOUT="30") as cluster:
         print(f"bench: stack up after {time.monotonic() - started:.0f} s", flush=True)
         image = seed(cluster)
-        bench = Bench(cluster, args.seconds, args.rounds)
+        # Made while the stack's published port is known: phases that recreate Apache change it.
+        bench = Bench(cluster, args.seconds, args.rounds, photo_upload(cluster, cluster.service("loadgen")))
         phases = {}
         for name, run in (("overhead", bench.overhead), ("scaleout", bench.scaleout), ("peer", bench.peer),
-                          ("media", lambda: bench.media(image)),
+                          ("media", lambda: bench.media(image)), ("buffering", bench.buffering),
                           ("failover", lambda: bench.failovers(args.failover_seconds))):
             phase_started = time.monotonic()
             phases[name] = run()
@@ -309,6 +352,11 @@ def main():
         "failover_noreuse_max_latency_ms": phases["failover"]["noreuse"]["max_latency_ms"],
         "media_ratio": phases["media"]["ratio"],
         "apache_vs_haproxy_ratio": phases["peer"]["ratio"],
+        # Apache's throughput (as a share of direct) with bodies buffered, over the same with them streamed.
+        **{f"buffering_{path}_cost_ratio": phases["buffering"]["buffered"][path]["ratio"]
+           / phases["buffering"]["streamed"][path]["ratio"] for path in ("feed", "upload")},
+        "upload_buffered_ratio": phases["buffering"]["buffered"]["upload"]["ratio"],
+        "upload_streamed_ratio": phases["buffering"]["streamed"]["upload"]["ratio"],
         "idle_cpu_ms_per_s": bench.idle_cpu_ms_per_s,
         "phases": phases,
         "bench_seconds": round(time.monotonic() - started),

@@ -1,5 +1,14 @@
 -- wrk script (bench/run.py): prints one JSON line with the run's figures and the responses each replica served
 -- (X-Served-By), so bench/run.py reads numbers instead of wrk's text.
+-- With WRK_BODY_FILE set, every request is a POST of that file's bytes (an upload; its headers come as -H).
+local body_file = os.getenv("WRK_BODY_FILE") or ""
+if body_file ~= "" then
+  local f = assert(io.open(body_file, "rb"))
+  wrk.method = "POST"
+  wrk.body = f:read("*a")
+  f:close()
+end
+
 -- A global: done() reads each thread's copy with thread:get().
 served = {}
 local threads = {}

@@ -17,6 +17,14 @@ def picture(fmt="JPEG", size=(320, 240), seed=None):
     return out.getvalue()
 
 
+def photo(size=(1600, 1200), seed=0):
+    """A camera-sized JPEG: noise compresses as badly as a real photo's detail (about 1.8 MiB at this size)."""
+    noise = random.Random(seed).randbytes(size[0] * size[1] * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, noise).save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
 def truncated_jpeg():
     data = picture("JPEG", (640, 480))
     return data[: len(data) // 2]

@@ -13,6 +13,7 @@ Redis, the bucket) are not part of it: every replica would fail alike, and dropp
 When gunicorn has not answered for REPLICA_LIVENESS_SECONDS, this process exits and was/start with it, so
 that the container's restart policy brings the replica back (Compose never restarts an unhealthy container).
 """
+import contextlib
 import json
 import logging
 import os
@@ -72,11 +73,13 @@ def handler(gunicorn):
         def do_GET(self):
             status, body = gunicorn.readiness(time.monotonic()) if self.path == "/readyz" else (404, {})
             payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+            # A prober that gave up waiting (a busy host) has gone: nobody to answer, nothing to report.
+            with contextlib.suppress(ConnectionError):
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
         def log_message(self, *args):
             pass  # a probe every second from discovery and Docker: not worth a log line

@@ -64,7 +64,7 @@ class QueueDeadlineMiddleware:
 
     def __call__(self, request):
         waited = queued_for(request.headers.get("X-Request-Start", ""), time.time())
-        bodyless = request.headers.get("Content-Length", "0") == "0"
+        bodyless = request.headers.get("Content-Length", "") in ("", "0")
         if bodyless and waited > settings.REQUEST_QUEUE_SECONDS:
             page = render_to_string("503.html", {"reason": "The site is busier than it can serve just now."})
             response = HttpResponse(page, status=503)
@@ -75,7 +75,7 @@ class QueueDeadlineMiddleware:
 
 def queued_for(stamp, now):
     """Seconds since Apache's X-Request-Start stamp ("t=<microseconds since the epoch>"); 0 without one."""
-    try:
-        return max(0.0, now - int(stamp.removeprefix("t=")) / 1e6)
-    except ValueError:
+    micros = stamp.removeprefix("t=")
+    if micros == stamp or not micros.isdigit():
         return 0.0
+    return max(0.0, now - int(micros) / 1e6)
