@@ -12,12 +12,6 @@ def derived(sourced):
     return run
 
 
-@pytest.fixture(autouse=True)
-def unset(monkeypatch):
-    for name in ("UPLOAD_MAX_BYTES", "BACKEND_KEEPALIVE_TTL"):
-        monkeypatch.delenv(name, raising=False)
-
-
 def test_by_default_bodies_up_to_10_mib_plus_the_multipart_envelope_and_connections_reused_for_4_s(derived):
     assert derived() == (str(10 * 1024 * 1024 + 65536), "ttl=4")
 

@@ -84,5 +84,5 @@ def test_discovery_reads_the_probes_answer_as_ready_with_the_route(probe_url):
     """The contract between this port and apache/discover-members, which reads it with bash alone."""
     port = probe_url.rsplit(":", 1)[1]
     result = subprocess.run(["bash", "-c", 'source "$SCRIPT"; probe_all 127.0.0.1'], capture_output=True, text=True,
-                            timeout=10, env={**os.environ, "SCRIPT": DISCOVER_MEMBERS, "PROBE_PORT": port})
+                            timeout=10, env={"PATH": os.environ["PATH"], "SCRIPT": DISCOVER_MEMBERS, "PROBE_PORT": port})
     assert result.stdout == "127.0.0.1 ready 2\n", result.stderr

@@ -12,6 +12,11 @@ from PIL import Image
 from feed.images import check_image, object_name
 
 
+@pytest.fixture(autouse=True)
+def limit(settings):
+    settings.UPLOAD_MAX_BYTES = 10 * 1024 * 1024  # the default, whatever this shell's environment says
+
+
 def upload(data, name="upload"):
     return SimpleUploadedFile(name, data)
 
