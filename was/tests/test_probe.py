@@ -1,12 +1,11 @@
 """probe.py: the probe port's verdict on gunicorn (ready, stalled, draining, dead), from what its self-probe
 saw and when; and /readyz served over HTTP."""
+import http.client
 import json
 import os
 import pathlib
 import subprocess
 import threading
-import urllib.error
-import urllib.request
 from http.server import ThreadingHTTPServer
 
 import pytest
@@ -56,33 +55,40 @@ def test_alive_until_silent_for_the_liveness_time_counted_from_start_if_it_never
 
 
 @pytest.fixture
-def probe_url(tmp_path):
+def probe_port(tmp_path):
     """The probe's HTTP server on a free loopback port, for a gunicorn that has just answered."""
     gunicorn = Gunicorn(stall_seconds=10, liveness_seconds=60, drain_flag=str(tmp_path / "draining"))
     gunicorn.saw(IDENTITY, gunicorn.started)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(gunicorn))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
+    yield server.server_address[1]
     server.shutdown()
     server.server_close()
 
 
-def test_readyz_answers_the_verdict_as_json(probe_url):
-    with urllib.request.urlopen(f"{probe_url}/readyz", timeout=5) as response:
-        assert response.status == 200
-        assert response.headers["Content-Type"] == "application/json"
-        assert json.load(response) == {"ready": True, "serving": True, "draining": False, **IDENTITY}
+def get(port, path):
+    """(status, Content-Type, body) of GET path, straight to the port (no proxy from the environment)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return response.status, response.getheader("Content-Type"), json.loads(response.read())
+    finally:
+        connection.close()
 
 
-def test_any_other_path_is_404(probe_url):
-    with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(f"{probe_url}/healthz", timeout=5)
-    assert raised.value.code == 404
+def test_readyz_answers_the_verdict_as_json(probe_port):
+    assert get(probe_port, "/readyz") == (200, "application/json",
+                                          {"ready": True, "serving": True, "draining": False, **IDENTITY})
 
 
-def test_discovery_reads_the_probes_answer_as_ready_with_the_route(probe_url):
+def test_any_other_path_is_404(probe_port):
+    assert get(probe_port, "/healthz")[0] == 404
+
+
+def test_discovery_reads_the_probes_answer_as_ready_with_the_route(probe_port):
     """The contract between this port and apache/discover-members, which reads it with bash alone."""
-    port = probe_url.rsplit(":", 1)[1]
     result = subprocess.run(["bash", "-c", 'source "$SCRIPT"; probe_all 127.0.0.1'], capture_output=True, text=True,
-                            timeout=10, env={"PATH": os.environ["PATH"], "SCRIPT": DISCOVER_MEMBERS, "PROBE_PORT": port})
+                            timeout=10,
+                            env={"PATH": os.environ["PATH"], "SCRIPT": DISCOVER_MEMBERS, "PROBE_PORT": str(probe_port)})
     assert result.stdout == "127.0.0.1 ready 2\n", result.stderr
