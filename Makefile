@@ -1,4 +1,4 @@
-# django-clustering: `make up`, then `make test`. `make help` lists every target.
+# django-clustering: `make up`, then `make check` and `make test`. `make help` lists every target.
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
@@ -14,6 +14,8 @@ WAS ?= 2
 # The host's CA bundle, handed to image builds as a build secret (see was/Dockerfile).
 export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem) /dev/null)
 VENV := .venv
+# `make check`'s own venv: lint tools and the app's packages, none of the stack tier's (docker SDK, testcontainers).
+CHECK_VENV := .venv-check
 
 # Seconds of each measured run of `make bench` (16 alternating rounds per comparison: a full bench takes
 # about 12 minutes with 2), more bench/run.py options in BENCH_ARGS.
@@ -24,7 +26,7 @@ DURATION ?= 300
 # The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
 STACK ?= django-clustering-swarm
 
-.PHONY: help up scale down clean ps logs status build prereqs test chaos bench bench-smoke swarm-up swarm-scale swarm-down
+.PHONY: help up scale down clean ps logs status build prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,6 +68,21 @@ logs: ## Follow the logs of every service
 
 status: ## Show the balancer's members: route, address, state, requests served
 	@$(COMPOSE) exec -T apache balancer-status
+
+$(CHECK_VENV)/.installed: requirements-check.txt
+	python3 -m venv $(CHECK_VENV)
+	$(CHECK_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-check.txt
+	@touch $@
+
+# Shell scripts have no extension: they are the files whose first line is a bash or sh shebang (a file deleted
+# but not yet from git reads as no line). The unit tests live beside the code they test (was/, apache/), with
+# Django's settings for them in was/tests/settings.py.
+check: $(CHECK_VENV)/.installed ## Lint (ruff, shellcheck) and unit tests: no Docker, under a minute
+	@$(CHECK_VENV)/bin/ruff check --quiet
+	@git ls-files --cached --others --exclude-standard \
+	  | awk '(getline line < $$0) > 0 && line ~ /^#!.*(bash|\/sh)/ { print } { close($$0) }' \
+	  | xargs $(CHECK_VENV)/bin/shellcheck
+	@$(CHECK_VENV)/bin/pytest --quiet --ds=tests.settings was apache
 
 $(VENV)/.installed: tests/requirements.txt
 	python3 -m venv $(VENV)

@@ -96,7 +96,7 @@ class Bench:
         with concurrent.futures.ThreadPoolExecutor(len(containers)) as pool:
             usage = pool.map(container_cpu_ns, containers)
         used = {}
-        for container, ns in zip(containers, usage):
+        for container, ns in zip(containers, usage, strict=True):
             service = container.labels["com.docker.compose.service"]
             used[service] = used.get(service, 0) + ns
         return used
@@ -120,7 +120,7 @@ class Bench:
         straddle one."""
         runs = self.side_by_side(targets, connections, upload)
         first, second = (runs[name] for name in targets)
-        return {**runs, "ratio": statistics.median(b / a for a, b in zip(first["rounds"], second["rounds"])),
+        return {**runs, "ratio": statistics.median(b / a for a, b in zip(first["rounds"], second["rounds"], strict=True)),
                 "ratio_of_totals": second["rps"] / first["rps"]}
 
     def replica_url(self, path):

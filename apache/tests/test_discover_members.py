@@ -1,0 +1,217 @@
+"""apache/discover-members: who is a member, decided from the resolver's answer and each address's probe,
+and what Apache is told. Its functions run in bash with made-up inputs; no Apache, no replica."""
+import shlex
+import socket
+import time
+
+import pytest
+
+READY = 'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"ready": true, "route": "%s"}'
+UNREADY = 'HTTP/1.0 503 Service Unavailable\r\n\r\n{"ready": false, "serving": false, "route": "2"}'
+
+
+@pytest.fixture
+def discovery(sourced):
+    """discovery(snippet, *args, stdin="", **env) -> stdout of the snippet, which must succeed."""
+    def run(snippet, *args, stdin="", **env):
+        result = sourced("discover-members", snippet, *args, stdin=stdin, **env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+    return run
+
+
+def lines(*items):
+    return "".join(f"{item}\n" for item in items)
+
+
+# verdict: what a probe's reply means.
+
+@pytest.mark.parametrize(("reply", "verdict"), [
+    (READY % "2", "ready 2"),
+    (READY.replace("1.0", "1.1") % "web_3-a", "ready web_3-a"),
+    (UNREADY, "unready"),
+    ('HTTP/1.0 200 OK\r\n\r\n{"ready": true}', "unready"),
+    ("", "silent"),
+    ("SSH-2.0-OpenSSH_9.2\r\n", "silent"),
+], ids=["ready", "ready-http11-odd-route", "503", "200-without-route", "no-answer", "not-http"])
+def test_a_reply_is_ready_with_its_route_on_200_unready_on_other_http_and_silent_otherwise(discovery, reply, verdict):
+    assert discovery('verdict "$1"', reply) == f"{verdict}\n"
+
+
+# decide: the members from now on, given the members so far and a verdict per address.
+
+def decide(discovery, previous, verdicts):
+    return discovery('decide "$1"', lines(*previous), stdin=lines(*verdicts)).splitlines()
+
+
+def test_a_replica_that_says_ready_joins_with_its_route(discovery):
+    assert decide(discovery, [], ["10.0.0.5 ready 1"]) == ["1 10.0.0.5"]
+
+
+def test_a_member_that_says_not_ready_leaves(discovery):
+    assert decide(discovery, ["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5 ready 1", "10.0.0.6 unready"]) == ["1 10.0.0.5"]
+
+
+def test_a_silent_member_leaves_while_another_is_ready(discovery):
+    assert decide(discovery, ["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5 ready 1", "10.0.0.6 silent"]) == ["1 10.0.0.5"]
+
+
+def test_silence_never_empties_the_balancer_the_silent_members_stay_when_none_is_ready(discovery):
+    previous = ["1 10.0.0.5", "2 10.0.0.6"]
+    assert decide(discovery, previous, ["10.0.0.5 silent", "10.0.0.6 silent"]) == previous
+    assert decide(discovery, previous, ["10.0.0.5 silent", "10.0.0.6 unready"]) == ["1 10.0.0.5"]
+
+
+def test_a_new_address_must_say_ready_to_join_even_when_nothing_else_is(discovery):
+    assert decide(discovery, ["1 10.0.0.5"], ["10.0.0.5 silent", "10.0.0.7 silent"]) == ["1 10.0.0.5"]
+
+
+def test_every_replica_saying_not_ready_empties_the_balancer(discovery):
+    assert decide(discovery, ["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5 unready", "10.0.0.6 unready"]) == []
+
+
+def test_members_are_sorted_by_route_one_address_per_route(discovery):
+    members = decide(discovery, [], ["10.0.0.7 ready 3", "10.0.0.5 ready 1", "10.0.0.6 ready 3"])
+    assert [member.split()[0] for member in members] == ["1", "3"]
+
+
+# to_probe: which addresses are probed.
+
+def test_the_resolvers_answer_is_probed(discovery):
+    assert discovery('to_probe "$1" "$2"', lines("1 10.0.0.5"), "10.0.0.6\n10.0.0.7") == lines("10.0.0.6", "10.0.0.7")
+
+
+def test_an_empty_answer_probes_the_known_members_instead(discovery):
+    assert discovery('to_probe "$1" ""', lines("1 10.0.0.5", "", "2 10.0.0.6")) == lines("10.0.0.5", "10.0.0.6")
+
+
+# addresses: the resolver's answer.
+
+def test_addresses_lists_each_resolved_address_once_in_order(discovery):
+    getent = 'getent() { printf "%s\\n" "10.0.0.6 STREAM was" "10.0.0.6 DGRAM" "10.0.0.5 STREAM"; }\n'
+    assert discovery(getent + "addresses") == lines("10.0.0.6", "10.0.0.5")
+
+
+def test_addresses_is_empty_when_the_resolver_fails(discovery):
+    assert discovery("getent() { return 2; }\naddresses") == ""
+
+
+# probe_all: a probe per address, side by side, over the probe port.
+
+@pytest.fixture
+def listener():
+    """listener(address) -> a TCP port on that loopback address that accepts connections and never answers."""
+    sockets = []
+
+    def listen(address, port=0):
+        server = socket.create_server((address, port))
+        sockets.append(server)
+        return server.getsockname()[1]
+
+    yield listen
+    for server in sockets:
+        server.close()
+
+
+def test_an_address_that_refuses_the_probe_is_silent(discovery):
+    with socket.create_server(("127.0.0.1", 0)) as closed:
+        port = closed.getsockname()[1]
+    assert discovery('probe_all "$@"', "127.0.0.1", PROBE_PORT=str(port)) == "127.0.0.1 silent\n"
+
+
+def test_hung_replicas_are_silent_after_one_probe_timeout_however_many(discovery, listener):
+    addresses = ["127.0.0.2", "127.0.0.3", "127.0.0.4"]
+    port = listener(addresses[0])
+    for address in addresses[1:]:
+        listener(address, port)
+    started = time.monotonic()
+    verdicts = discovery('probe_all "$@"', *addresses, PROBE_PORT=str(port), DISCOVERY_PROBE_TIMEOUT="0.6")
+    assert verdicts == lines(*(f"{address} silent" for address in addresses))
+    assert time.monotonic() - started < 1.5  # one after the other, they would take 1.8 s
+
+
+# render: the balancer's configuration.
+
+def test_render_writes_a_member_per_replica_under_a_balancer_named_for_the_generation(discovery):
+    assert discovery("render 7", stdin=lines("1 10.0.0.5", "2 10.0.0.6"), WAS_PORT="8000") == lines(
+        "<Proxy balancer://was-7>",
+        '    BalancerMember "http://10.0.0.5:8000" route=1 ${MEMBER_OPTIONS}',
+        '    BalancerMember "http://10.0.0.6:8000" route=2 ${MEMBER_OPTIONS}',
+        "    ProxySet stickysession=ROUTEID lbmethod=byrequests",
+        "</Proxy>",
+    )
+
+
+# update: what Apache is told, given the members it has.
+
+@pytest.fixture
+def update(discovery, tmp_path):
+    """update(members, answer, said, stop_works=True) -> whether Apache must reload. Runs update with the
+    member file (in tmp_path) holding `members` (None: no file yet), the resolver answering `answer`, each
+    address's probe saying said[address] (silent if absent) and balancer-manager's stop working or not."""
+    def run(members, answer, said, stop_works=True):
+        if members is not None:
+            (tmp_path / "members").write_text(lines(*members))
+            (tmp_path / "generation").write_text("4\n")
+        fakes = f"""
+            dir=$1 conf=$1/balancer.conf proxypass=$1/proxypass.conf
+            addresses() {{ printf %s {shlex.quote(lines(*answer))}; }}
+            declare -A said=({" ".join(f"[{ip}]={shlex.quote(verdict)}" for ip, verdict in said.items())})
+            probe_all() {{ local ip; for ip in "$@"; do echo "$ip ${{said[$ip]:-silent}}"; done; }}
+            stop_members() {{ cat >"$dir/stopped"; {"true" if stop_works else "false"}; }}
+            if update; then echo reload; else echo none; fi
+        """
+        return discovery(fakes, str(tmp_path)) == "reload\n"
+    return run
+
+
+def read(path):
+    return path.read_text().splitlines() if path.exists() else None
+
+
+def test_the_first_run_writes_every_ready_member_and_reloads(update, tmp_path):
+    assert update(None, ["10.0.0.5", "10.0.0.6"], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 2"})
+    assert read(tmp_path / "members") == ["1 10.0.0.5", "2 10.0.0.6"]
+    assert read(tmp_path / "generation") == ["1"]
+    assert read(tmp_path / "proxypass.conf") == ["ProxyPass / balancer://was-1/",
+                                                 "ProxyPassReverse / balancer://was-1/"]
+    assert 'BalancerMember "http://10.0.0.6:8000" route=2' in (tmp_path / "balancer.conf").read_text()
+
+
+def test_the_same_members_change_nothing(update, tmp_path):
+    assert not update(["1 10.0.0.5"], ["10.0.0.5"], {"10.0.0.5": "ready 1"})
+    assert read(tmp_path / "generation") == ["4"]
+    assert not (tmp_path / "balancer.conf").exists()
+
+
+def test_a_member_gone_is_stopped_in_balancer_manager_without_a_reload(update, tmp_path):
+    assert not update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5"], {"10.0.0.5": "ready 1"})
+    assert read(tmp_path / "stopped") == ["2 10.0.0.6"]
+    assert read(tmp_path / "members") == ["1 10.0.0.5"]
+    assert read(tmp_path / "generation") == ["4"]
+
+
+def test_a_member_gone_that_balancer_manager_fails_to_stop_is_written_out_with_a_reload(update, tmp_path):
+    assert update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5"], {"10.0.0.5": "ready 1"}, stop_works=False)
+    assert read(tmp_path / "members") == ["1 10.0.0.5"]
+    assert read(tmp_path / "generation") == ["5"]
+
+
+def test_a_new_member_is_written_under_a_new_balancer_with_a_reload(update, tmp_path):
+    assert update(["1 10.0.0.5"], ["10.0.0.5", "10.0.0.6"], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 2"})
+    assert read(tmp_path / "members") == ["1 10.0.0.5", "2 10.0.0.6"]
+    assert read(tmp_path / "generation") == ["5"]
+    assert not (tmp_path / "stopped").exists()
+
+
+def test_a_resolver_with_no_answer_keeps_probing_the_members_by_address(update, tmp_path):
+    assert not update(["1 10.0.0.5", "2 10.0.0.6"], [], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 2"})
+    assert read(tmp_path / "members") == ["1 10.0.0.5", "2 10.0.0.6"]
+
+
+def test_a_member_gone_and_a_new_one_are_written_out_together_with_a_reload(update, tmp_path):
+    said = {"10.0.0.5": "ready 1", "10.0.0.7": "ready 3"}
+    assert update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5", "10.0.0.7"], said)
+    assert read(tmp_path / "members") == ["1 10.0.0.5", "3 10.0.0.7"]
+    assert read(tmp_path / "generation") == ["5"]
+    assert not (tmp_path / "stopped").exists()
