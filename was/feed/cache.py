@@ -50,7 +50,7 @@ class CircuitBreakerClient(DefaultClient):
         try:
             return self.get_client(write=False).ping()
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
-            raise ConnectionInterrupted(connection=None, parent=exc) from exc
+            raise ConnectionInterrupted(connection=None) from exc
 
 
 for _name in ("get", "set", "add", "delete", "delete_many", "get_many", "set_many", "has_key", "touch",

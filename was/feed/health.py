@@ -50,6 +50,7 @@ def _outcome(check):
 
 _lock = threading.Lock()
 _last = (0.0, None)  # (when, report)
+_running = {}  # {dependency: the Future of its latest check}
 
 
 def report():
@@ -60,7 +61,11 @@ def report():
         when, last = _last
         # Fresh enough: under 1 s old, or made while this caller waited for the lock.
         if last is None or when < asked - 1:
-            futures = {dependency: _pool.submit(_outcome, check) for dependency, check in CHECKS.items()}
+            # A check still running from an earlier report is waited on again, not started anew: a hung
+            # dependency holds one of the pool's threads, never all of them.
+            futures = {dependency: _running[dependency] if dependency in _running and not _running[dependency].done()
+                       else _pool.submit(_outcome, check) for dependency, check in CHECKS.items()}
+            _running.update(futures)
             wait(futures.values(), timeout=DEADLINE_SECONDS)
             checks = {dependency: future.result() if future.done() else f"no answer within {DEADLINE_SECONDS} s"
                       for dependency, future in futures.items()}

@@ -46,9 +46,6 @@ class FakeRedis:
 # A bug, found by these tests: CircuitBreakerClient.ping passes parent=, which django-redis 7's
 # ConnectionInterrupted no longer takes, so a failed ping raises TypeError (/healthz then names it as the
 # cache's error, and the breaker stays shut). Remove the mark with the fix.
-PING_BUG = pytest.mark.xfail(raises=TypeError, strict=True, reason="ConnectionInterrupted(parent=...)")
-
-
 @pytest.fixture
 def redis(monkeypatch):
     monkeypatch.setattr(cache, "_down_until", 0.0)  # per process: each test starts with Redis taken as up
@@ -102,7 +99,6 @@ def test_a_redis_still_down_at_the_retry_starts_a_new_wait(sessions, redis, sett
     assert redis.commands == 2
 
 
-@PING_BUG
 def test_ping_reports_an_unreachable_redis_as_interrupted_and_opens_the_breaker(sessions, redis, settings):
     settings.REDIS_RETRY_SECONDS = 60
     assert sessions.client.ping() is True
@@ -113,7 +109,6 @@ def test_ping_reports_an_unreachable_redis_as_interrupted_and_opens_the_breaker(
     assert redis.commands == 2
 
 
-@PING_BUG
 @pytest.mark.parametrize("error", [OSError("Network is unreachable"), TimeoutError("timed out")])
 def test_ping_turns_socket_errors_into_connection_interrupted_keeping_the_cause(sessions, redis, monkeypatch, error):
     def fail():

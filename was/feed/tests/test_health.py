@@ -11,6 +11,7 @@ from feed import health
 @pytest.fixture(autouse=True)
 def no_report_yet(monkeypatch):
     monkeypatch.setattr(health, "_last", (0.0, None))
+    monkeypatch.setattr(health, "_running", {})
 
 
 @pytest.fixture
@@ -56,6 +57,26 @@ def test_a_check_that_hangs_fails_at_the_deadline_and_the_others_still_count(use
         release.set()  # frees the pool's thread
     assert not healthy
     assert report == {"db": "no answer within 0.2 s", "cache": "ok", "storage": "ok"}
+
+
+def test_a_hung_check_is_not_started_again_and_never_starves_the_others(use, monkeypatch):
+    monkeypatch.setattr(health, "DEADLINE_SECONDS", 0.2)
+    release = threading.Event()
+    started = []
+
+    def hung():
+        started.append(1)
+        release.wait()
+    use(db=hung, cache=ok, storage=ok)
+    try:
+        reports = []
+        for _ in range(4):  # more reports than the pool has threads
+            monkeypatch.setattr(health, "_last", (0.0, None))
+            reports.append(health.report()[1])
+    finally:
+        release.set()
+    assert started == [1]
+    assert all(r == {"db": "no answer within 0.2 s", "cache": "ok", "storage": "ok"} for r in reports), reports
 
 
 def test_requests_within_a_second_share_one_report(use):
