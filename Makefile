@@ -14,6 +14,8 @@ WAS ?= 2
 # The host's CA bundle, handed to image builds as a build secret (see was/Dockerfile).
 export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /etc/pki/tls/certs/ca-bundle.crt /etc/ssl/cert.pem) /dev/null)
 VENV := .venv
+# What the replicas report as their version (/healthz, X-App-Version, make status): the commit built.
+export APP_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # `make check`'s own venv: lint tools and the app's packages, none of the stack tier's (docker SDK, testcontainers).
 CHECK_VENV := .venv-check
 
@@ -26,7 +28,7 @@ DURATION ?= 300
 # The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
 STACK ?= django-clustering-swarm
 
-.PHONY: help up scale down clean ps logs status build prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
+.PHONY: help up deploy scale down clean ps logs status build prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +43,8 @@ build: prereqs ## Build the images (the Debian base too, when no registry has it
 
 up: build ## Start the stack with WAS replicas (default 2), wait until healthy, print its URL
 	@echo "up: starting $(WAS) replicas and waiting until every service is healthy"
+	@# Replicas already serving are rolled onto a new build one by one, never recreated all at once.
+	@if [[ -n $$($(COMPOSE) ps -q was 2>/dev/null) ]]; then REPLICAS=$(WAS) scripts/deploy; fi
 	@$(COMPOSE) up -d --wait --scale was=$(WAS)
 	@scripts/host-firewall on $(PROJECT)
 	@scripts/wait-members $(WAS)
@@ -50,6 +54,9 @@ up: build ## Start the stack with WAS replicas (default 2), wait until healthy, 
 scale: ## Resize to WAS replicas; returns once the balancer routes to all of them
 	@$(COMPOSE) up -d --wait --no-deps --no-recreate --scale was=$(WAS) was
 	@scripts/wait-members $(WAS)
+
+deploy: build ## Roll the replicas onto the new build: no failed request, rolled back if it fails
+	@scripts/deploy
 
 down: ## Stop the stack, keeping its data
 	@$(COMPOSE) down

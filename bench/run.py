@@ -36,7 +36,7 @@ from users import Visitor  # noqa: E402
 NO_REUSE = {"BACKEND_KEEPALIVE_TTL": "0"}
 STREAMED = {"BUFFER_REQUEST_BODIES": "false"}
 
-# Targets from the issue; the summary marks each figure against its own.
+# The targets the project holds itself to; the summary marks each figure against its own.
 TARGETS = {
     "overhead_ratio": (">=", 0.95),
     "apache_cpu_ms_per_request": ("<=", 0.25),

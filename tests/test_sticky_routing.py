@@ -1,4 +1,4 @@
-"""The seed post's stickiness: a ROUTEID cookie pins a client; without one, requests spread evenly."""
+"""Stickiness: a ROUTEID cookie pins a client; without one, requests spread evenly."""
 from collections import Counter
 
 import pytest

@@ -160,6 +160,8 @@ DRAIN_FLAG = env.string("DRAIN_FLAG", "/tmp/draining")
 REQUEST_QUEUE_SECONDS = env.number("REQUEST_QUEUE_SECONDS", 10)
 # /bench/trivial and /bench/io, for `make bench` (bench/run.py) only.
 BENCH_VIEWS = env.boolean("DJANGO_BENCH_VIEWS", False)
+# What this replica runs (was/Dockerfile): reported by /healthz, /livez and the X-App-Version header.
+APP_VERSION = env.string("APP_VERSION", "dev")
 # Overrides the replica name derived from its DNS name (see feed/replica.py).
 REPLICA_NAME = env.string("REPLICA_NAME", "")
 

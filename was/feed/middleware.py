@@ -19,7 +19,7 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path == "/livez":
-            return JsonResponse({"served_by": replica.name(), "route": replica.route()})
+            return JsonResponse({"served_by": replica.name(), "route": replica.route(), "version": settings.APP_VERSION})
         if request.path != "/healthz":
             return self.get_response(request)
         healthy, checks = health.report()
@@ -28,6 +28,7 @@ class HealthCheckMiddleware:
             "status": "ok" if healthy and not draining else "unavailable",
             "served_by": replica.name(),
             "route": replica.route(),
+            "version": settings.APP_VERSION,
             "draining": draining,
             "checks": checks,
         }
@@ -38,7 +39,8 @@ class HealthCheckMiddleware:
 
 
 class ServedByMiddleware:
-    """Every response says which replica made it, so anyone can watch the balancer."""
+    """Every response says which replica made it and what version it runs, so anyone can watch the balancer
+    (and a deploy)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -46,6 +48,7 @@ class ServedByMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         response["X-Served-By"] = replica.name()
+        response["X-App-Version"] = settings.APP_VERSION
         return response
 
 

@@ -48,3 +48,9 @@ def test_queued_for_reads_apaches_microsecond_stamp():
 
 def test_a_stamp_from_a_clock_ahead_counts_as_no_wait():
     assert queued_for("t=1000000010000000", 1000000000.0) == 0.0
+
+
+@override_settings(APP_VERSION="abc123")
+def test_every_response_and_the_probe_answer_say_which_version_made_them(client):
+    assert client.get("/livez").json()["version"] == "abc123"
+    assert client.get("/no-such-page")["X-App-Version"] == "abc123"

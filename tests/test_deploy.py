@@ -1,0 +1,91 @@
+"""`make deploy` (scripts/deploy): a new version rolls through the cluster under load with no failed request,
+everyone stays logged in, and a version that fails its health check rolls back by itself."""
+import io
+import os
+import subprocess
+import threading
+import uuid
+
+import pytest
+
+from cluster import ROOT, Outcome, Traffic, served_by
+from users import Visitor
+
+
+@pytest.fixture(scope="module")
+def version(cluster):
+    """Builds version <project>-v2 of the app (the shipped image, reporting another version) and yields its
+    tag; at the end the cluster is deployed back to the image it was started with, and the tag removed."""
+    tag = f"{cluster.project}-v2"
+    base = f"django-clustering/was:{os.environ.get('TAG', 'dev')}"
+    cluster.docker.images.build(fileobj=io.BytesIO(f"FROM {base}\nENV APP_VERSION={tag}\n".encode()),
+                                tag=f"django-clustering/was:{tag}", rm=True)
+    yield tag
+    deploy(cluster)
+    cluster.docker.images.remove(f"django-clustering/was:{tag}")
+
+
+def deploy(cluster, **env):
+    """scripts/deploy on the test stack (its settings are in the environment, see running_stack)."""
+    return subprocess.run([ROOT / "scripts" / "deploy"], env={**os.environ, "COMPOSE_PROJECT_NAME": cluster.project,
+                          "DEPLOY_CANARY_SECONDS": "3", **env}, capture_output=True, text=True, timeout=600)
+
+
+class LoggedIn:
+    """Signed-up visitors, each pinned by its own ROUTEID, asking /whoami in a loop: every answer must be a
+    200 that still knows who they are."""
+
+    def __init__(self, cluster, visitors):
+        self.visitors = [Visitor(cluster).sign_up(f"deploy-{uuid.uuid4().hex[:8]}") for _ in range(visitors)]
+        self.outcomes = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._loop, args=(v,)) for v in self.visitors]
+
+    def _loop(self, visitor):
+        username = visitor.user()
+        while not self._stop.wait(0.05):
+            response = visitor.get("/whoami")
+            known = response.status_code == 200 and response.json()["user"] == username
+            self.outcomes.append(Outcome(0, 0, response.status_code if known else None, served_by(response)))
+
+    def __enter__(self):
+        for thread in self._threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(60)
+
+
+def versions(cluster):
+    return {name: dict(e.split("=", 1) for e in c.attrs["Config"]["Env"])["APP_VERSION"]
+            for name, c in cluster.replicas().items()}
+
+
+def test_a_deploy_under_load_fails_no_request_and_keeps_everyone_logged_in(cluster, replicas, version):
+    before = versions(cluster)
+    with Traffic(cluster, clients=8, timeout=30) as traffic, LoggedIn(cluster, 8) as logged_in:
+        result = deploy(cluster, TAG=version)
+    print(result.stdout[-3000:])
+    after = versions(cluster)
+    outcomes = traffic.outcomes + logged_in.outcomes
+    print(f"deploy {sorted(set(before.values()))} -> {sorted(set(after.values()))} under 16 clients: "
+          f"{len(outcomes)} requests, {len([o for o in outcomes if not o.ok])} failed or logged out")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert traffic.failures() == [] and [o for o in logged_in.outcomes if not o.ok] == []
+    assert len(after) == len(before) and set(after.values()) == {version}
+    cluster.wait_members(len(after))
+
+
+def test_a_version_that_fails_its_health_check_rolls_back_with_no_failed_request(cluster, replicas, version):
+    before = versions(cluster)
+    # Ready never: its probe says stalled from the start (was/probe.py).
+    with Traffic(cluster, clients=8, timeout=30) as traffic:
+        result = deploy(cluster, TAG=version, REPLICA_STALL_SECONDS="0", DEPLOY_HEALTH_TIMEOUT="30")
+    print(result.stdout[-3000:])
+    assert result.returncode == 1 and "rolled back" in result.stdout
+    assert traffic.failures() == [] and len(traffic.outcomes) > 100
+    assert versions(cluster) == before
+    cluster.wait_members(len(before))
