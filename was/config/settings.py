@@ -139,7 +139,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
-# Largest accepted image (Apache's LimitRequestBody stops larger bodies before they reach a replica).
+# Largest accepted image. Apache refuses a larger body (plus 64 KiB of multipart envelope) with 413 before a
+# replica sees it: KeptBodySize in apache/conf/site.conf, which apache/entrypoint derives from the same variable.
 UPLOAD_MAX_BYTES = env.integer("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 
 AUTH_PASSWORD_VALIDATORS = [

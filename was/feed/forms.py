@@ -24,4 +24,5 @@ class CommentForm(forms.ModelForm):
     class Meta:
         model = Comment
         fields = ("body",)
+        labels = {"body": "Comment"}
         widgets = {"body": forms.TextInput(attrs={"placeholder": "Add a comment…", "aria-label": "Comment"})}

@@ -5,7 +5,8 @@ from django.db import models
 class Post(models.Model):
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="posts")
     caption = models.CharField(max_length=500, blank=True)
-    # The object's name in the bucket (media/posts/<uuid>.<ext>), chosen by the server, never by the client.
+    # The image's name in the default storage, posts/<uuid>.<ext>, chosen by the server, never by the client. The
+    # storage's location is media (config/settings.py STORAGES), so the bucket's object is media/posts/<uuid>.<ext>.
     image = models.ImageField(max_length=200)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()

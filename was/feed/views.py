@@ -9,8 +9,9 @@ from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch
-from django.http import JsonResponse
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -78,6 +79,17 @@ def new_post(request):
     return render(request, "feed/new_post.html", {"form": form})
 
 
+def sent_from(request):
+    """The feed page a like or comment form was on (its `next` field, say "/?page=3"), so that the user returns
+    to it rather than to the first page; "/" when `next` is missing or not a URL of this site (an open
+    redirect would send users anywhere). Without its fragment: the caller adds the post's, and hands the result
+    to HttpResponseRedirect, not redirect(), which would take a bare word for a URL pattern's name."""
+    page = request.POST.get("next", "").partition("#")[0]
+    if url_has_allowed_host_and_scheme(page, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return page
+    return "/"
+
+
 @login_required
 @require_POST
 def toggle_like(request, post_id):
@@ -85,7 +97,7 @@ def toggle_like(request, post_id):
     deleted, _ = Like.objects.filter(user=request.user, post=post).delete()
     if not deleted:
         Like.objects.get_or_create(user=request.user, post=post)
-    return redirect(f"/#post-{post.pk}")
+    return HttpResponseRedirect(f"{sent_from(request)}#post-{post.pk}")
 
 
 @login_required
@@ -93,10 +105,12 @@ def toggle_like(request, post_id):
 def add_comment(request, post_id):
     post = get_object_or_404(Post, pk=post_id)
     form = CommentForm(request.POST)
+    back = sent_from(request)
     if not form.is_valid():
-        return JsonResponse({"errors": form.errors}, status=400)
+        # The form again, with its error and the way back to the post: nothing was stored.
+        return render(request, "feed/comment.html", {"post": post, "form": form, "back": back}, status=400)
     Comment.objects.create(post=post, author=request.user, body=form.cleaned_data["body"])
-    return redirect(f"/#post-{post.pk}")
+    return HttpResponseRedirect(f"{back}#post-{post.pk}")
 
 
 def server_error(request):
