@@ -65,6 +65,8 @@ def summary(results, targets):
         ("upload_streamed_ratio", "Photo post through Apache / direct, bodies streamed", "{:.2f}"),
         ("buffering_upload_cost_ratio", "Buffering bodies, photo posts: buffered / streamed", "{:.2f}"),
         ("buffering_feed_cost_ratio", "Buffering bodies, feed: buffered / streamed", "{:.2f}"),
+        ("deploy_failed", "Failed requests during `make deploy` of a new version (32 clients)", "{}"),
+        ("deploy_max_latency_ms", "Slowest request during the deploy (ms)", "{:.0f}"),
     ]
     lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
              f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
@@ -118,5 +120,10 @@ def summary(results, targets):
                   f"{f['failover_inflight_lost']} in flight lost, p99 after the kill "
                   f"{f['p99_latency_after_kill_ms']:.0f} ms, slowest {f['max_latency_ms']:.0f} ms"
                   + (f"; failures: {', '.join(f['failure_kinds'])}" if f["failure_kinds"] else "") + "."]
+    d = phases["deploy"]
+    lines += ["", f"Deploy: {d['clients']} clients, {d['replicas']} replicas rolled onto a new version in "
+              f"{d['deploy_seconds']:.0f} s: {d['requests']} requests sent meanwhile, {d['failed']} failed, p99 "
+              f"{d['p99_latency_ms']:.0f} ms, slowest {d['max_latency_ms']:.0f} ms"
+              + (f"; failures: {', '.join(d['failure_kinds'])}" if d["failure_kinds"] else "") + "."]
     lines.append("")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 
+import docker
 import requests
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
@@ -47,6 +48,7 @@ TARGETS = {
     "media_ratio": (">=", 0.9),
     "apache_vs_haproxy_ratio": (">=", 0.9),
     "buffering_feed_cost_ratio": (">=", 0.95),
+    "deploy_failed": ("<=", 0),
     "buffering_upload_cost_ratio": (">=", 0.95),
 }
 
@@ -204,10 +206,7 @@ class Bench:
         kill takes from the signal until the container is dead: a request started before its end may have
         been on the dying replica (in flight); one started after it must not fail."""
         self.resize(replicas)
-        records = []
-        load = threading.Thread(target=lambda: records.extend(json.loads(self.loadgen.exec_run(
-            ["python3", "/opt/bench/failover.py", "http://apache/bench/io", str(clients), str(seconds)]).output)))
-        load.start()
+        load, records = self.closed_loop(clients, seconds)
         time.sleep(seconds / 2)
         victim = sorted(self.cluster.replicas().values(), key=lambda c: c.name)[0]
         signalled_at = time.time()
@@ -230,6 +229,36 @@ class Bench:
         }
         self.cluster.compose("up", "-d", "--wait", "--no-deps", "--scale", f"was={replicas}", "was")
         return result
+
+    def closed_loop(self, clients, seconds):
+        """bench/failover.py's `clients` closed-loop clients on the I/O-bound view for `seconds`, started in
+        the loadgen container: the thread to join, and the list its records (start, latency, status,
+        error) land in."""
+        records = []
+        load = threading.Thread(target=lambda: records.extend(json.loads(self.loadgen.exec_run(
+            ["python3", "/opt/bench/failover.py", "http://apache/bench/io", str(clients), str(seconds)]).output)))
+        load.start()
+        return load, records
+
+    def deploy(self, clients=32, replicas=2, seconds=120):
+        """`make deploy` (scripts/deploy) of a new version of the app under `clients` closed-loop clients:
+        the requests sent while it ran, how many failed, p99 and slowest."""
+        self.resize(replicas)
+        version = self.cluster.build_version(f"{self.cluster.project}-v2")
+        load, records = self.closed_loop(clients, seconds)
+        time.sleep(5)
+        started = time.time()
+        result = self.cluster.deploy(TAG=version)
+        ended = time.time()
+        load.join()
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        assert max(r[0] for r in records) > ended, f"the load ended before the deploy ({ended - started:.0f} s)"
+        during = [r for r in records if started <= r[0] <= ended]
+        failed = [r for r in during if not 200 <= r[2] < 400]
+        return {"replicas": replicas, "clients": clients, "deploy_seconds": ended - started, "requests": len(during),
+                "failed": len(failed), "failure_kinds": sorted({f"{r[2]} {r[3]}".strip() for r in failed}),
+                "p99_latency_ms": percentile([r[1] for r in during], 99) * 1000,
+                "max_latency_ms": max(r[1] for r in during) * 1000, "image": f"django-clustering/was:{version}"}
 
     def resize(self, n):
         self.cluster.scale(n)
@@ -324,10 +353,12 @@ def main():
         phases = {}
         for name, run in (("overhead", bench.overhead), ("scaleout", bench.scaleout), ("peer", bench.peer),
                           ("media", lambda: bench.media(image)), ("buffering", bench.buffering),
-                          ("failover", lambda: bench.failovers(args.failover_seconds))):
+                          ("failover", lambda: bench.failovers(args.failover_seconds)), ("deploy", bench.deploy)):
             phase_started = time.monotonic()
             phases[name] = run()
             print(f"bench: {name} took {time.monotonic() - phase_started:.0f} s", flush=True)
+    # The deployed version's image outlives its stack: it is the bench's own.
+    docker.from_env().images.remove(phases["deploy"]["image"])
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "settings": vars(args) | {"out": str(args.out)},
@@ -357,6 +388,8 @@ def main():
            / phases["buffering"]["streamed"][path]["ratio"] for path in ("feed", "upload")},
         "upload_buffered_ratio": phases["buffering"]["buffered"]["upload"]["ratio"],
         "upload_streamed_ratio": phases["buffering"]["streamed"]["upload"]["ratio"],
+        "deploy_failed": phases["deploy"]["failed"],
+        "deploy_max_latency_ms": phases["deploy"]["max_latency_ms"],
         "idle_cpu_ms_per_s": bench.idle_cpu_ms_per_s,
         "phases": phases,
         "bench_seconds": round(time.monotonic() - started),

@@ -1,6 +1,7 @@
 """Test stacks: starting one of its own (running_stack), and a handle on a running one: its URL, its replicas
 (docker SDK) and its balancer."""
 import contextlib
+import io
 import json
 import os
 import pathlib
@@ -137,6 +138,19 @@ class Cluster:
     def scale(self, n):
         """Resize the Django service; returns when the new replicas are healthy."""
         self.compose("up", "-d", "--wait", "--no-deps", "--no-recreate", "--scale", f"was={n}", "was")
+
+    def build_version(self, version):
+        """An image of the app as shipped that reports another version, tagged django-clustering/was:<version>
+        (a tag of its own: `make up`'s images are never touched); returns the tag."""
+        base = f"django-clustering/was:{os.environ.get('TAG', 'dev')}"
+        self.docker.images.build(fileobj=io.BytesIO(f"FROM {base}\nENV APP_VERSION={version}\n".encode()),
+                                 tag=f"django-clustering/was:{version}", rm=True)
+        return version
+
+    def deploy(self, **env):
+        """scripts/deploy (`make deploy`) on this stack, with these settings (TAG: the image to deploy)."""
+        return subprocess.run([ROOT / "scripts" / "deploy"], env={**os.environ, "COMPOSE_PROJECT_NAME": self.project,
+                              **env}, capture_output=True, text=True, timeout=600)
 
     def members(self):
         """The balancer's members as Apache sees them: {address: state}, a state such as "Init,Ok"."""

@@ -1,6 +1,5 @@
 """`make deploy` (scripts/deploy): a new version rolls through the cluster under load with no failed request,
 everyone stays logged in, and a version that fails its health check rolls back by itself."""
-import io
 import os
 import subprocess
 import threading
@@ -14,21 +13,16 @@ from users import Visitor
 
 @pytest.fixture(scope="module")
 def version(cluster):
-    """Builds version <project>-v2 of the app (the shipped image, reporting another version) and yields its
-    tag; at the end the cluster is deployed back to the image it was started with, and the tag removed."""
-    tag = f"{cluster.project}-v2"
-    base = f"django-clustering/was:{os.environ.get('TAG', 'dev')}"
-    cluster.docker.images.build(fileobj=io.BytesIO(f"FROM {base}\nENV APP_VERSION={tag}\n".encode()),
-                                tag=f"django-clustering/was:{tag}", rm=True)
+    """Version <project>-v2 of the app; at the end the cluster is deployed back to the image it was started
+    with, and the version's image removed."""
+    tag = cluster.build_version(f"{cluster.project}-v2")
     yield tag
     deploy(cluster)
     cluster.docker.images.remove(f"django-clustering/was:{tag}")
 
 
 def deploy(cluster, **env):
-    """scripts/deploy on the test stack (its settings are in the environment, see running_stack)."""
-    return subprocess.run([ROOT / "scripts" / "deploy"], env={**os.environ, "COMPOSE_PROJECT_NAME": cluster.project,
-                          "DEPLOY_CANARY_SECONDS": "3", **env}, capture_output=True, text=True, timeout=600)
+    return cluster.deploy(DEPLOY_CANARY_SECONDS="3", **env)
 
 
 class LoggedIn:
@@ -89,3 +83,27 @@ def test_a_version_that_fails_its_health_check_rolls_back_with_no_failed_request
     assert traffic.failures() == [] and len(traffic.outcomes) > 100
     assert versions(cluster) == before
     cluster.wait_members(len(before))
+
+
+def test_a_deploy_killed_halfway_leaves_the_site_serving_and_the_next_one_finishes_it(cluster, replicas, version):
+    before = versions(cluster)
+    # Back to the image the stack started with: SIGKILLed once its first new replica serves.
+    command = [ROOT / "scripts" / "deploy"]
+    env = {**os.environ, "COMPOSE_PROJECT_NAME": cluster.project, "DEPLOY_CANARY_SECONDS": "3"}
+    with Traffic(cluster, clients=8, timeout=30) as traffic:
+        halfway = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        for line in halfway.stdout:
+            if "healthy, routed" in line:
+                halfway.kill()
+                break
+        halfway.wait(60)
+        interrupted = versions(cluster)
+        result = deploy(cluster)
+    print(result.stdout[-3000:])
+    after = versions(cluster)
+    print(f"killed halfway: {interrupted}; then {after}; {len(traffic.outcomes)} requests, "
+          f"{len(traffic.failures())} failed")
+    assert len(set(interrupted.values())) == 2, "the deploy was not killed halfway"
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert traffic.failures() == []
+    assert len(after) == len(before) and version not in after.values()
