@@ -61,8 +61,6 @@ def summary(results, targets):
         ("failover_noreuse_max_latency_ms", "Slowest request, no backend reuse (ms)", "{:.0f}"),
         ("media_ratio", "Image through Apache / straight from the bucket", "{:.2f}"),
         ("apache_vs_haproxy_ratio", "Feed page: Apache / HAProxy (2 replicas)", "{:.2f}"),
-        ("upload_buffered_ratio", "Photo post through Apache / direct, bodies buffered (shipped)", "{:.2f}"),
-        ("upload_streamed_ratio", "Photo post through Apache / direct, bodies streamed", "{:.2f}"),
         ("buffering_upload_cost_ratio", "Buffering bodies, photo posts: buffered / streamed", "{:.2f}"),
         ("buffering_feed_cost_ratio", "Buffering bodies, feed: buffered / streamed", "{:.2f}"),
         ("deploy_failed", "Failed requests during `make deploy` of a new version (32 clients)", "{}"),
@@ -105,10 +103,10 @@ def summary(results, targets):
             ("feed, HAProxy, 2 replicas", phases["peer"]["haproxy"], "haproxy"),
             ("image, bucket", phases["media"]["direct"], None),
             ("image, Apache", phases["media"]["apache"], "apache"),
-            ("photo post, direct", phases["buffering"]["buffered"]["upload"]["direct"], None),
-            ("photo post, Apache, bodies buffered", phases["buffering"]["buffered"]["upload"]["apache"], "apache"),
-            ("photo post, direct (streamed run)", phases["buffering"]["streamed"]["upload"]["direct"], None),
-            ("photo post, Apache, bodies streamed", phases["buffering"]["streamed"]["upload"]["apache"], "apache")):
+            ("feed, Apache streaming bodies", phases["buffering"]["feed"]["streamed"], "apache-streamed"),
+            ("feed, Apache buffering bodies", phases["buffering"]["feed"]["buffered"], "apache"),
+            ("photo post, Apache streaming bodies", phases["buffering"]["upload"]["streamed"], "apache-streamed"),
+            ("photo post, Apache buffering bodies", phases["buffering"]["upload"]["buffered"], "apache")):
         cpu = f"{run['cpu_ms_per_request'][balancer]:.3f}" if balancer else ""
         lines.append(f"| {label} | {run['rps']:.0f} | {run['latency_ms']['p50']:.1f} | "
                      f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} | {run['errors']} |")

@@ -15,6 +15,8 @@ import docker
 import requests
 from testcontainers.compose import DockerCompose
 
+from users import Visitor
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUCKET = "django-clustering"
 # Replicas of a test stack.
@@ -152,9 +154,10 @@ class Cluster:
         return subprocess.run([ROOT / "scripts" / "deploy"], env={**os.environ, "COMPOSE_PROJECT_NAME": self.project,
                               **env}, capture_output=True, text=True, timeout=600)
 
-    def members(self):
-        """The balancer's members as Apache sees them: {address: state}, a state such as "Init,Ok"."""
-        lines = self.apache().exec_run(["balancer-status"]).output.decode().splitlines()[1:]
+    def members(self, service="apache"):
+        """The balancer's members as Apache (or another service running it) sees them: {address: state}, a
+        state such as "Init,Ok"."""
+        lines = self.service(service).exec_run(["balancer-status"]).output.decode().splitlines()[1:]
         return {line.split()[1].split("//")[1].split(":")[0]: line.split()[2] for line in lines if line.strip()}
 
     def member_count(self):
@@ -185,20 +188,21 @@ class Cluster:
             time.sleep(0.5)
         return seen
 
-    def wait_members(self, n, timeout=60):
-        """Waits until the balancer routes to exactly the n running replicas, every member usable, twice
-        in a row 0.5 s apart (a reload may be under way); returns the seconds it took."""
+    def wait_members(self, n, timeout=60, service="apache"):
+        """Waits until the balancer (of Apache, or another service running it) routes to exactly the n
+        running replicas, every member usable, twice in a row 0.5 s apart (a reload may be under way);
+        returns the seconds it took."""
         start = time.monotonic()
         settled = 0
         while time.monotonic() - start < timeout:
-            members = self.members()
+            members = self.members(service)
             ready = len(members) == n and set(members) == self.replica_addresses() and all(
                 set(state.split(",")) == {"Init", "Ok"} for state in members.values())
             settled = settled + 1 if ready else 0
             if settled == 2:
                 return time.monotonic() - start
             time.sleep(0.5)
-        raise AssertionError(f"balancer members {self.members()} after {timeout} s, "
+        raise AssertionError(f"balancer members {self.members(service)} after {timeout} s, "
                              f"wanted the {n} replicas {self.replica_addresses()}")
 
 
@@ -251,16 +255,22 @@ class Traffic:
     path: str = "/whoami"
     max_seconds: float = 120
     timeout: float = 60
+    # Of the clients, how many sign up first and must stay logged in: on /whoami, an answer that no longer
+    # knows them counts as failed ("logged out").
+    users: int = 0
     outcomes: list = field(default_factory=list)
     retries: int = 0
 
     def __post_init__(self):
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._client, daemon=True) for _ in range(self.clients)]
+        self._threads = [threading.Thread(target=self._client, args=(i < self.users,), daemon=True)
+                         for i in range(self.clients)]
 
-    def _client(self):
-        session = requests.Session()
+    def _client(self, signed_up):
+        visitor = Visitor(self.cluster)
+        user = visitor.sign_up(f"traffic-{uuid.uuid4().hex[:8]}").user() if signed_up else None
+        session = visitor.session
         deadline = time.monotonic() + self.max_seconds
         while not self._stop.is_set() and time.monotonic() < deadline:
             started = time.monotonic()
@@ -268,6 +278,8 @@ class Traffic:
                 response, retried = browser_get(session, self.cluster.url(self.path), timeout=self.timeout)
                 self.retries += retried
                 outcome = Outcome(started, time.monotonic(), response.status_code, served_by(response))
+                if user and response.ok and response.json()["user"] != user:
+                    outcome = Outcome(started, outcome.ended, None, outcome.served_by, "logged out")
             except requests.RequestException as exc:
                 outcome = Outcome(started, time.monotonic(), None, None, f"{type(exc).__name__}: {exc}"[:300])
             with self._lock:
