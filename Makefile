@@ -28,7 +28,7 @@ DURATION ?= 300
 # The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
 STACK ?= django-clustering-swarm
 
-.PHONY: help up deploy scale down clean ps logs status build prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
+.PHONY: help up deploy scale down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ prereqs:
 build: prereqs ## Build the images (the Debian base too, when no registry has it)
 	@echo "build: images (the first build takes a few minutes)"
 	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) build
+
+versions: ## Print the Debian and PyPI versions each built image has (TAG's images; docs/images.md)
+	@scripts/versions
 
 up: build ## Start the stack with WAS replicas (default 2), wait until healthy, print its URL
 	@echo "up: starting $(WAS) replicas and waiting until every service is healthy"
@@ -82,14 +85,14 @@ $(CHECK_VENV)/.installed: requirements-check.txt
 	@touch $@
 
 # Shell scripts have no extension: they are the files whose first line is a bash or sh shebang (a file deleted
-# but not yet from git reads as no line). The unit tests live beside the code they test (was/, apache/), with
-# Django's settings for them in was/tests/settings.py.
+# but not yet from git reads as no line). The unit tests live beside the code they test (was/, apache/, base/:
+# the images' version policy), with Django's settings for them in was/tests/settings.py.
 check: $(CHECK_VENV)/.installed ## Lint (ruff, shellcheck) and unit tests: no Docker, under a minute
 	@$(CHECK_VENV)/bin/ruff check --quiet
 	@git ls-files --cached --others --exclude-standard \
 	  | awk '(getline line < $$0) > 0 && line ~ /^#!.*(bash|\/sh)/ { print } { close($$0) }' \
 	  | xargs $(CHECK_VENV)/bin/shellcheck
-	@$(CHECK_VENV)/bin/pytest --quiet --ds=tests.settings was apache
+	@$(CHECK_VENV)/bin/pytest --quiet --ds=tests.settings was apache base
 
 $(VENV)/.installed: tests/requirements.txt
 	python3 -m venv $(VENV)
