@@ -100,8 +100,8 @@ $(VENV)/.installed: tests/requirements.txt
 	@touch $@
 
 test: build $(VENV)/.installed ## Run the test suite against a stack of its own (removed afterwards)
-	@echo "test: browser image (Chromium) for the browser test, Docker engine image for the Swarm tests"
-	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile browser --profile swarm-engine build browser swarm-engine
+	@echo "test: browser image (Chromium) for the browser test, Docker engine image for the Swarm tests, the bench's (every image meets the version policy)"
+	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile browser --profile swarm-engine --profile bench build browser swarm-engine loadgen
 	@$(VENV)/bin/pytest
 
 chaos: build $(VENV)/.installed ## Chaos run of DURATION seconds (default 300) on a stack of its own

@@ -27,7 +27,7 @@ def test_the_image_records_its_debian_versions_and_meets_every_minimum(image, do
     try:
         client.images.get(image)
     except docker.errors.ImageNotFound:
-        pytest.skip(f"{image} is not built (only `make bench` builds the bench's)")
+        pytest.skip(f"{image} is not built (`make test` builds every image)")
     wanted = specs(stages((ROOT / dockerfile).read_text())[-1])
     # A failed check raises ContainerError with the helper's sentence.
     record = client.containers.run(
