@@ -1,6 +1,8 @@
 """Real images made on the fly, and broken ones."""
 import io
 import random
+import struct
+import zlib
 
 from PIL import Image
 
@@ -28,3 +30,18 @@ def photo(size=(1600, 1200), seed=0):
 def truncated_jpeg():
     data = picture("JPEG", (640, 480))
     return data[: len(data) // 2]
+
+
+def _png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def pixel_bomb(width=8900, height=8900):
+    """A real PNG of width x height black RGB pixels in a few hundred KB (compressed zeros): what a decompression
+    bomb is. 8900 x 8900 is 79 M pixels, under twice a 40 M limit, where Pillow only warns."""
+    compressor = zlib.compressobj(9)
+    row = bytes(1 + 3 * width)  # filter byte 0, then the row's pixels
+    pixels = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
+            + _png_chunk(b"IEND", b""))
