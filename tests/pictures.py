@@ -45,3 +45,29 @@ def pixel_bomb(width=8900, height=8900):
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", pixels)
             + _png_chunk(b"IEND", b""))
+
+
+GPS_IFD = 0x8825
+
+
+def camera_exif():
+    """A phone's EXIF: where the picture was taken (GPS), the camera and its serial number."""
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Phone Maker", "Phone 15"
+    exif.get_ifd(0x8769)[0xA431] = "SN-0123456789"  # BodySerialNumber
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (37.0, 33.0, 58.0), 3: "E", 4: (126.0, 58.0, 40.0)})
+    return exif
+
+
+def jpeg_with_gps(size=(320, 240)):
+    out = io.BytesIO()
+    Image.open(io.BytesIO(picture("JPEG", size))).save(out, "JPEG", exif=camera_exif())
+    return out.getvalue()
+
+
+def mpo(size=(320, 240)):
+    """A phone's photo as Pillow reads it: MPO, a JPEG followed by a second image (a depth map, say)."""
+    first, second = (Image.open(io.BytesIO(picture("JPEG", size, seed=n))) for n in (1, 2))
+    out = io.BytesIO()
+    first.save(out, "MPO", save_all=True, append_images=[second], exif=camera_exif())
+    return out.getvalue()
