@@ -98,6 +98,8 @@ def pinned_users(cluster, route, n=8):
 
 def upload_in_parallel(users, content):
     """The users upload the same content at once; their status codes."""
+    for user in users:
+        user.session.close()  # new connections: Apache may have closed the idle kept-alive ones (a POST is not retried)
     with concurrent.futures.ThreadPoolExecutor(len(users)) as pool:
         return list(pool.map(lambda user: user.upload(content, filename="big.png").status_code, users))
 
@@ -117,7 +119,7 @@ def test_eight_pixel_bombs_at_once_are_refused_from_their_headers_and_cost_no_me
     peak = memory_peak_mib(container)
     print(f"replica memory peak: {before[1]:.0f} MiB before, {peak:.0f} MiB after 8 parallel pixel bombs")
     # On main before this change all 8 were decoded and accepted, and the peak reached 1263 MiB.
-    assert peak < before[1] + 50
+    assert peak < before[1] + 100  # decoding one of them would take 226 MiB (79 M pixels of 3 bytes)
     assert state(cluster) == before[0]
     assert_alive(container)
 
