@@ -115,12 +115,14 @@ def upright(image, extension):
 
 # JPEG markers kept: frame (SOFn), tables (DHT, DAC, DQT, DRI, DNL), scans (SOS); APP2 and APP14 only as below.
 _JPEG_KEPT = {*range(0xC0, 0xD0), 0xDA, 0xDB, 0xDC, 0xDD}
+# A JFIF header (APP0) of 16 bytes: version and pixel density, no room for a thumbnail. What most encoders write.
+_JFIF_NO_THUMBNAIL = b"\xff\xe0\x00\x10JFIF\x00"
 
 
 def strip_jpeg(data):
     """The first JPEG in data (an MPO's second image, and anything after, left out) with only its picture: no
     EXIF (GPS, camera serial, thumbnail), XMP, IPTC, comment; the ICC profile (APP2) and Adobe's colour
-    transform (APP14) kept, as the colours depend on them."""
+    transform (APP14) kept, as the colours depend on them, and a JFIF header (APP0) without a thumbnail."""
     out = bytearray(b"\xff\xd8")
     pos = 2
     while True:
@@ -140,7 +142,7 @@ def strip_jpeg(data):
                 end = data.index(b"\xff", end + 2)
             segment = data[pos:end]
         if (marker in _JPEG_KEPT or (marker == 0xE2 and segment[4:16] == b"ICC_PROFILE\0")
-                or (marker == 0xEE and segment[4:9] == b"Adobe")):
+                or (marker == 0xEE and segment[4:9] == b"Adobe") or segment.startswith(_JFIF_NO_THUMBNAIL)):
             out += segment
         pos = end
 
