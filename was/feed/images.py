@@ -106,8 +106,8 @@ def upright(image, extension):
     turned = ImageOps.exif_transpose(image)
     turned.info = {key: image.info[key] for key in ("icc_profile", "transparency") if key in image.info}
     out = io.BytesIO()
-    options = {"JPEG": {"quality": 95}, "WEBP": {"quality": 90}}.get(image.format, {})
-    fmt = "JPEG" if extension == "jpg" else image.format
+    fmt = "JPEG" if extension == "jpg" else image.format  # an MPO's first image is a JPEG
+    options = {"JPEG": {"quality": 95}, "WEBP": {"quality": 90}}.get(fmt, {})
     icc = {"icc_profile": turned.info["icc_profile"]} if "icc_profile" in turned.info else {}
     turned.save(out, fmt, **options, **icc)
     return CheckedImage(extension, turned.width, turned.height, out.getvalue())

@@ -251,10 +251,10 @@ def test_a_turned_jpeg_is_stored_upright_as_jpeg_with_its_colour_profile():
         assert not image.getexif()
 
 
-def mpo():
+def mpo(orientation=None):
     first, second = Image.new("RGB", (64, 48), "teal"), Image.new("RGB", (64, 48), "navy")
     buffer = io.BytesIO()
-    first.save(buffer, "MPO", save_all=True, append_images=[second], exif=camera_exif())
+    first.save(buffer, "MPO", save_all=True, append_images=[second], exif=camera_exif(orientation))
     return buffer.getvalue()
 
 
@@ -293,3 +293,10 @@ def test_a_progressive_jpeg_with_restart_markers_keeps_its_pixels():
     image.save(buffer, "JPEG", progressive=True, restart_marker_blocks=1, exif=camera_exif())
     with Image.open(buffer) as original, stored(buffer.getvalue()) as kept:
         assert kept.tobytes() == original.tobytes() and not kept.getexif()
+
+
+def test_a_turned_mpo_photo_is_stored_upright_as_a_jpeg():
+    checked = check_image(upload(mpo(orientation=6)))
+    assert (checked.extension, checked.width, checked.height) == ("jpg", 48, 64)
+    with Image.open(io.BytesIO(checked.content)) as image:
+        assert image.format == "JPEG" and image.size == (48, 64) and not image.getexif()
