@@ -113,7 +113,7 @@ $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
 
 bench: build $(VENV)/.bench-installed ## Benchmark on a stack of its own: bench/results/latest.{json,png,md}
 	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
-	@$(VENV)/bin/python bench/run.py --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
+	@$(VENV)/bin/python -m bench.run --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
 
 bench-smoke: ## The whole bench with 1 s runs (about 3 minutes), figures not kept (CI)
 	@$(MAKE) bench BENCH_SECONDS=1 BENCH_ARGS="--rounds 1 --failover-seconds 4 --out bench/results/smoke"

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from cluster import Traffic, signal_processes
+from harness.cluster import Traffic, signal_processes
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SLOW_CLIENTS_PER_REPLICA = 32
-QUEUE_SECONDS = 5  # REQUEST_QUEUE_SECONDS, set for the test stack in cluster.py
+QUEUE_SECONDS = 5  # REQUEST_QUEUE_SECONDS, set for the test stack in harness/cluster.py
 
 
 def test_slow_request_bodies_hold_no_replica_and_other_clients_see_nothing(cluster, replicas):

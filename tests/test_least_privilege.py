@@ -1,7 +1,7 @@
 """Non-root processes, and no secret in the git tree, an image's history or an image's environment."""
 import subprocess
 
-from cluster import ROOT
+from harness.cluster import ROOT
 
 SERVICE_USERS = {"was": "app", "db": "mysql", "redis": "redis", "gcs": "gcs"}
 

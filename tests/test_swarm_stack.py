@@ -3,7 +3,7 @@ them, as `docker stack deploy` can't read compose.yaml)."""
 import json
 import subprocess
 
-from cluster import ROOT
+from harness.cluster import ROOT
 
 # Settings only the Swarm stack has (see compose.swarm.yaml), and those it sets otherwise.
 SWARM_ONLY = {"REPLICA_NAME", "RES_OPTIONS"}
