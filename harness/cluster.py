@@ -176,8 +176,8 @@ class Cluster:
     def members(self, service="apache"):
         """The balancer's members as Apache (or another service running it) sees them: {address: state}, a
         state such as "Init,Ok"."""
-        lines = self.service(service).exec_run(["balancer-status"]).output.decode().splitlines()[1:]
-        return {line.split()[1].split("//")[1].split(":")[0]: line.split()[2] for line in lines if line.strip()}
+        lines = self.service(service).exec_run(["balancer-status", "--members"]).output.decode().splitlines()
+        return dict(line.split() for line in lines if line.strip())
 
     def member_count(self):
         return len(self.members())
