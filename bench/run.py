@@ -63,7 +63,10 @@ class Bench:
     def wrk(self, url, connections, seconds=None, host="localhost", upload=None):
         """One wrk run from the loadgen container (POSTs of an upload from photo_upload() if given); its
         figures, plus the CPU each container used."""
-        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds or self.seconds}s", "--timeout", "30s",
+        # Uploads run 3 s at least: 16 connections each sending 1.8 MiB may complete none within 1 s on a busy
+        # 2-core machine, and a round with no request has no ratio.
+        seconds = seconds or (max(self.seconds, 3) if upload else self.seconds)
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
                    "-s", "/opt/bench/wrk_report.lua", url]
         for header in ([f"Host: {host}"] if host else []) + (upload["headers"] if upload else []):
             command[1:1] = ["-H", header]
