@@ -28,6 +28,8 @@ def running_swarm_stack(secrets_dir, engine):
         "DOCKER_HOST": engine.host,
         "STACK": stack,
         "SECRETS_DIR": str(secrets_dir),
+        # The Swarm stack's secrets are the swarm's; the engine has no project volume (scripts/secrets).
+        "SECRETS_VOLUME": "",
         "HTTP_PORT": str(STACK_PORT),
         "WAS_REPLICAS": str(REPLICAS),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
