@@ -8,9 +8,9 @@ import uuid
 import pytest
 from PIL import Image
 
-from cluster import REPLICAS, memory_peak_mib
-from pictures import GPS_IFD, jpeg_with_gps, mpo, picture, pixel_bomb, truncated_jpeg
-from users import Visitor
+from harness.cluster import REPLICAS, memory_peak_mib
+from harness.pictures import GPS_IFD, jpeg_with_gps, mpo, picture, pixel_bomb, truncated_jpeg
+from harness.users import Visitor
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -18,10 +18,6 @@ TEN_MB = 10 * 1024 * 1024
 @pytest.fixture(scope="module")
 def uploader(cluster):
     return Visitor(cluster).sign_up(f"uploader-{uuid.uuid4().hex[:8]}")
-
-
-def state(cluster):
-    return cluster.sql("SELECT COUNT(*) FROM feed_post"), cluster.bucket_objects()
 
 
 BAD_UPLOADS = {
@@ -42,10 +38,10 @@ BAD_UPLOADS = {
 
 @pytest.mark.parametrize("case", BAD_UPLOADS, ids=list(BAD_UPLOADS))
 def test_a_bad_upload_gets_a_4xx_and_changes_nothing(cluster, uploader, case):
-    before = state(cluster)
+    before = cluster.stored()
     response = uploader.upload(**BAD_UPLOADS[case])
     assert 400 <= response.status_code < 500, (case, response.status_code)
-    assert state(cluster) == before
+    assert cluster.stored() == before
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP"])
@@ -62,10 +58,10 @@ def test_a_failed_database_write_leaves_no_object_behind(cluster, uploader):
     cluster.sql("CREATE TRIGGER refuse_post BEFORE INSERT ON feed_post FOR EACH ROW "
                 "SET NEW.author_id = IF(NEW.caption = 'refused by the database', NULL, NEW.author_id)")
     try:
-        before = state(cluster)
+        before = cluster.stored()
         response = uploader.upload(picture("JPEG"), caption="refused by the database")
         assert response.status_code == 503 and "could not be saved" in response.text
-        assert state(cluster) == before
+        assert cluster.stored() == before
     finally:
         cluster.sql("DROP TRIGGER refuse_post")
 
@@ -114,13 +110,13 @@ def assert_alive(container):
 def test_eight_pixel_bombs_at_once_are_refused_from_their_headers_and_cost_no_memory(cluster, fresh_replica):
     container, route = fresh_replica
     users = pinned_users(cluster, route)
-    before = state(cluster), memory_peak_mib(container)
+    before = cluster.stored(), memory_peak_mib(container)
     assert upload_in_parallel(users, pixel_bomb()) == [400] * 8
     peak = memory_peak_mib(container)
     print(f"replica memory peak: {before[1]:.0f} MiB before, {peak:.0f} MiB after 8 parallel pixel bombs")
     # On main before this change all 8 were decoded and accepted, and the peak reached 1263 MiB.
     assert peak < before[1] + 100  # decoding one of them would take 226 MiB (79 M pixels of 3 bytes)
-    assert state(cluster) == before[0]
+    assert cluster.stored() == before[0]
     assert_alive(container)
 
 

@@ -46,3 +46,11 @@ def number(name, default):
 def strings(name, default):
     """A comma-separated list."""
     return [item.strip() for item in string(name, ",".join(default)).split(",") if item.strip()]
+
+
+def words(name):
+    """Whitespace-separated values, at least one (a secret file may hold several, one a line)."""
+    values = string(name).split()
+    if not values:
+        raise ImproperlyConfigured(f"{name} is empty")
+    return values
