@@ -231,6 +231,14 @@ def signal_processes(container, pattern, signal):
     assert container.exec_run(["bash", "-c", script]).exit_code == 0
 
 
+def memory_peak_mib(container):
+    """The most memory the container has used since it started (its cgroup's peak, v2 or v1), in MiB."""
+    command = "cat /sys/fs/cgroup/memory.peak 2>/dev/null || cat /sys/fs/cgroup/memory/memory.max_usage_in_bytes"
+    result = container.exec_run(["sh", "-c", command])
+    assert result.exit_code == 0, result.output.decode()
+    return int(result.output) / 2**20
+
+
 def served_by(response):
     return response.headers.get("X-Served-By")
 

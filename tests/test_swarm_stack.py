@@ -1,5 +1,5 @@
-"""compose.swarm.yaml stays compose.yaml's stack: the same services, images, settings, secrets and log rotation (it repeats
-them, as `docker stack deploy` can't read compose.yaml)."""
+"""compose.swarm.yaml stays compose.yaml's stack: the same services, images, settings, secrets, log rotation and
+memory limits (it repeats them, as `docker stack deploy` can't read compose.yaml)."""
 import json
 import subprocess
 
@@ -15,7 +15,7 @@ def services(file):
                                      check=True, capture_output=True, text=True).stdout)["services"]
 
 
-def test_the_swarm_stack_runs_the_compose_services_with_the_same_images_settings_secrets_and_log_rotation():
+def test_the_swarm_stack_runs_the_compose_services_with_the_same_images_settings_secrets_logs_and_memory():
     compose, swarm = services("compose.yaml"), services("compose.swarm.yaml")
     assert set(swarm) == set(compose)  # test-only services have profiles, not active here
     for name, service in swarm.items():
@@ -24,3 +24,8 @@ def test_the_swarm_stack_runs_the_compose_services_with_the_same_images_settings
         assert environment == {**compose[name].get("environment", {}), **SWARM_VALUES.get(name, {})}, name
         assert service.get("secrets") == compose[name].get("secrets"), name
         assert service["logging"] == compose[name]["logging"], name
+        assert memory_limit(service) == memory_limit(compose[name]), name
+
+
+def memory_limit(service):
+    return service.get("deploy", {}).get("resources", {}).get("limits", {}).get("memory")

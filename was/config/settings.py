@@ -151,6 +151,15 @@ LOGOUT_REDIRECT_URL = "home"
 # Largest accepted image. Apache refuses a larger body (plus 64 KiB of multipart envelope) with 413 before a
 # replica sees it: KeptBodySize in apache/conf/site.conf, which apache/entrypoint derives from the same variable.
 UPLOAD_MAX_BYTES = env.integer("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# An image's pixels over all its frames, its width and height, its frames (docs/uploads.md): refused from the
+# header, before any pixel is decoded. A decoded pixel takes 3 or 4 bytes: 40 M pixels are 120-160 MB.
+UPLOAD_MAX_PIXELS = env.integer("UPLOAD_MAX_PIXELS", 40_000_000)
+UPLOAD_MAX_SIDE = env.integer("UPLOAD_MAX_SIDE", 12_000)
+UPLOAD_MAX_FRAMES = env.integer("UPLOAD_MAX_FRAMES", 100)
+# Images a gunicorn process decodes at once (a replica: GUNICORN_WORKERS times this), whatever its threads; an
+# upload that waits longer than UPLOAD_DECODE_WAIT_SECONDS for its turn gets a 503 to retry.
+UPLOAD_DECODES_PER_PROCESS = env.integer("UPLOAD_DECODES_PER_PROCESS", 1)
+UPLOAD_DECODE_WAIT_SECONDS = env.number("UPLOAD_DECODE_WAIT_SECONDS", 10)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
-from feed.images import check_image
+from feed.images import Busy, check_image
 from feed.models import Comment
 
 
@@ -16,7 +16,11 @@ class PostForm(forms.Form):
 
     def clean_image(self):
         upload = self.cleaned_data["image"]
-        self.image_info = check_image(upload)
+        try:
+            self.checked_image = check_image(upload)
+        except Busy:
+            raise forms.ValidationError("Too many images are being checked just now. Please try again.",
+                                        code="busy") from None
         return upload
 
 

@@ -5,6 +5,7 @@ import sys
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
@@ -62,13 +63,18 @@ def new_post(request):
     form = PostForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         if not form.is_valid():
+            if form.has_error("image", "busy"):
+                response = render(request, "feed/new_post.html", {"form": form}, status=503)
+                response["Retry-After"] = "5"
+                return response
             return render(request, "feed/new_post.html", {"form": form}, status=400)
-        extension, width, height = form.image_info
-        name = default_storage.save(object_name(extension), form.cleaned_data["image"])
+        image = form.checked_image
+        # What was checked, without its metadata: never the upload's own bytes.
+        name = default_storage.save(object_name(image.extension), ContentFile(image.content))
         try:
             with transaction.atomic():
                 Post.objects.create(author=request.user, caption=form.cleaned_data["caption"], image=name,
-                                    width=width, height=height)
+                                    width=image.width, height=image.height)
         except DatabaseError:
             # No row, so no object either: an orphan in the bucket is a leak nobody would ever see.
             log.exception("post not saved, deleting %s", name)

@@ -1,10 +1,15 @@
 """feed/views.py's like and comment, through Django's test client: each returns the user to the feed page its
 form was on, never to another site, and a comment that is not valid gets its form back with the error, in a
-page, and stores nothing."""
+page, and stores nothing. A new post stores the checked image, and waits its turn to be checked."""
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
-from feed import replica
+from feed import images, replica
 from feed.models import Comment, Like, Post
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +99,28 @@ def test_a_like_or_comment_on_a_missing_post_is_a_404_and_stores_nothing(reader,
 def test_an_anonymous_like_or_comment_is_sent_to_log_in_and_stores_nothing(client, post, action):
     assert send(client, post.pk, action)["Location"].startswith("/login")
     assert not Like.objects.exists() and not Comment.objects.exists()
+
+
+def jpeg_with_gps():
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: (37.0, 33.0, 58.0)})
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "teal").save(buffer, "JPEG", exif=exif)
+    return SimpleUploadedFile("photo.jpg", buffer.getvalue(), content_type="image/jpeg")
+
+
+def test_a_post_stores_the_checked_image_without_its_metadata_under_a_jpg_name(reader):
+    assert reader.post("/posts/new", {"caption": "here", "image": jpeg_with_gps()}).status_code == 302
+    post = Post.objects.get()
+    assert post.image.name.endswith(".jpg") and (post.width, post.height) == (64, 48)
+    with default_storage.open(post.image.name) as stored, Image.open(stored) as image:
+        assert image.format == "JPEG" and not image.getexif()
+
+
+def test_an_upload_that_finds_every_decode_slot_taken_gets_a_503_to_retry_and_stores_nothing(reader, settings):
+    settings.UPLOAD_DECODE_WAIT_SECONDS = 0.1
+    with images._decodes:
+        response = reader.post("/posts/new", {"caption": "later", "image": jpeg_with_gps()})
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "Please try again" in response.content.decode()
+    assert not Post.objects.exists()
