@@ -2,26 +2,29 @@ import logging
 import secrets
 import sys
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Sum
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from feed import replica
+from feed import media, replica
 from feed.forms import CommentForm, PostForm, SignUpForm
 from feed.images import object_name
-from feed.models import Comment, Like, Post
+from feed.models import Comment, Like, OrphanImage, Post
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 10
+# Removals that failed earlier, retried after each deletion that succeeds (the bucket is back).
+ORPHANS_PER_DELETE = 10
 
 
 def home(request):
@@ -64,11 +67,16 @@ def new_post(request):
         if not form.is_valid():
             return render(request, "feed/new_post.html", {"form": form}, status=400)
         extension, width, height = form.image_info
+        size = form.cleaned_data["image"].size
+        if over_quota(request.user, size):
+            quota = settings.UPLOAD_QUOTA_BYTES // (1024 * 1024)
+            form.add_error("image", f"Your photos would take more than your {quota} MB. Delete a post to make room.")
+            return render(request, "feed/new_post.html", {"form": form}, status=403)
         name = default_storage.save(object_name(extension), form.cleaned_data["image"])
         try:
             with transaction.atomic():
                 Post.objects.create(author=request.user, caption=form.cleaned_data["caption"], image=name,
-                                    width=width, height=height)
+                                    width=width, height=height, size=size)
         except DatabaseError:
             # No row, so no object either: an orphan in the bucket is a leak nobody would ever see.
             log.exception("post not saved, deleting %s", name)
@@ -77,6 +85,29 @@ def new_post(request):
             return render(request, "feed/new_post.html", {"form": form}, status=503)
         return redirect("home")
     return render(request, "feed/new_post.html", {"form": form})
+
+
+def over_quota(user, size):
+    """True if an image of `size` bytes would take the user's images past UPLOAD_QUOTA_BYTES. (Uploads sent at
+    the same moment may each pass it by one image.)"""
+    used = Post.objects.filter(author=user).aggregate(used=Sum("size"))["used"] or 0
+    return used + size > settings.UPLOAD_QUOTA_BYTES
+
+
+@login_required
+@require_POST
+def delete_post(request, post_id):
+    """The author deletes a post: its row, likes and comments in one transaction, which also records its image
+    as an orphan; then the image goes from the bucket and Apache's cache. Nobody ever sees a post without its
+    image, and an image whose removal failed stays recorded until a retry succeeds. Someone else's post: 404."""
+    with transaction.atomic():
+        post = get_object_or_404(Post.objects.select_for_update(), pk=post_id, author=request.user)
+        orphan = OrphanImage.objects.create(name=post.image.name)
+        post.delete()  # its likes and comments with it (on_delete=CASCADE)
+    if media.remove(orphan):
+        media.remove_orphans(ORPHANS_PER_DELETE)
+    messages.info(request, "Your post was deleted.")
+    return HttpResponseRedirect(sent_from(request))
 
 
 def sent_from(request):

@@ -14,3 +14,5 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
 }
+# No Apache caches images here; tests that purge point it at a server of their own.
+MEDIA_CACHE_PURGE_URL = ""
