@@ -176,8 +176,10 @@ class Cluster:
         for _ in range(5):  # a subnet another network holds: try another
             subnet = random.choice(subnets)
             try:
-                network = self.docker.networks.create(f"{self.project}-client-{subnet.network_address}", ipam=docker.types.IPAMConfig(
-                    pool_configs=[docker.types.IPAMPool(subnet=str(subnet))]))
+                # Internal: never Apache's gateway, which its published port follows (it would move).
+                network = self.docker.networks.create(
+                    f"{self.project}-client-{subnet.network_address}", internal=True,
+                    ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet))]))
                 break
             except docker.errors.APIError as error:
                 if "overlap" not in str(error):

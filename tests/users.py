@@ -41,7 +41,9 @@ class Visitor:
 
     def pin(self, route):
         """Sends the next requests to the replica with this route, as a ROUTEID cookie does."""
-        self.session.cookies.set("ROUTEID", f".{route}", domain=urlsplit(self.cluster.base_url).hostname, path="/")
+        # For the host the site is addressed as (requests files cookies under the Host header when one is set).
+        host = getattr(self.cluster, "host", None) or urlsplit(self.cluster.base_url).hostname
+        self.session.cookies.set("ROUTEID", f".{route}", domain=host, path="/")
 
     def upload(self, content, filename="photo.jpg", caption="", **kwargs):
         return self.post("/posts/new", {"caption": caption}, files={"image": (filename, content)}, **kwargs)
