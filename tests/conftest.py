@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from canary import running_canary
-from cluster import REPLICAS, ROOT, SwarmCluster, running_stack
+from cluster import PRIVATE_NETWORKS, REPLICAS, ROOT, SwarmCluster, running_stack
 from engine import STACK_PORT, isolated_engine
 
 
@@ -32,6 +32,9 @@ def running_swarm_stack(secrets_dir, engine):
         "WAS_REPLICAS": str(REPLICAS),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
         "BACKEND_TIMEOUT": "10",
+        # As running_stack's: the suite's clients are not limited.
+        "RATE_LIMIT_EXEMPT": PRIVATE_NETWORKS,
+        "UPLOAD_QUOTA_BYTES": str(2**40),
     }
     subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=env)
     try:
