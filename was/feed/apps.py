@@ -5,5 +5,6 @@ class FeedConfig(AppConfig):
     name = "feed"
 
     def ready(self):
-        # Connects the failed log-in counter (a signal receiver) in every process, whatever it loads first.
-        from feed import limits  # noqa: F401
+        # Connects the signal receivers (failed log-ins counted, deleted posts' images removed) in every process,
+        # whatever it loads first.
+        from feed import limits, media  # noqa: F401

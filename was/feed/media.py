@@ -1,5 +1,9 @@
-"""A deleted post's image goes from the bucket first, then from Apache's cache: the other way round, a request
-in between would cache it again."""
+"""A deleted post's image: recorded as an orphan in the transaction that deletes the post, however it goes (its
+author, the admin, its author's account deleted), then removed once that commits: from the bucket first, then
+from Apache's cache (the other way round, a request in between would cache it again), then the record. A
+failure leaves the record, retried after the next removal that succeeds and by `manage.py remove_orphan_images`
+(run by the init step)."""
+import functools
 import http.client
 import logging
 import socket
@@ -7,10 +11,27 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
-from feed.models import OrphanImage
+from feed.models import OrphanImage, Post
 
 log = logging.getLogger(__name__)
+# Removals that failed earlier, retried after each one that succeeds (the bucket is back).
+RETRIES_AFTER_REMOVAL = 10
+
+
+@receiver(post_delete, sender=Post)
+def image_orphaned(sender, instance, **kwargs):
+    if instance.image.name:
+        orphan, _ = OrphanImage.objects.get_or_create(name=instance.image.name)
+        transaction.on_commit(functools.partial(remove_then_retry, orphan))
+
+
+def remove_then_retry(orphan):
+    if remove(orphan):
+        remove_orphans(RETRIES_AFTER_REMOVAL)
 
 
 def purge_cache(name):

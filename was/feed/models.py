@@ -42,9 +42,9 @@ class Comment(models.Model):
 
 
 class OrphanImage(models.Model):
-    """An image whose post is gone, still to be removed from the bucket and from Apache's cache. Written in the
-    transaction that deletes the post and removed once both are done, so a failure in between (the bucket
-    away) leaves this record for a later deletion or `manage.py remove_orphan_images` to finish, never an
-    object kept forever, nor a post without its image."""
+    """An image whose post is gone, still to be removed from the bucket and from Apache's cache (feed/media.py).
+    Written in the transaction that deletes the post and removed once both are done, so a failure in between
+    (the bucket away) leaves this record for a retry, never an object kept forever, nor a post without its
+    image."""
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

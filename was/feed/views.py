@@ -16,15 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from feed import media, replica
+from feed import replica
 from feed.forms import CommentForm, PostForm, SignUpForm
 from feed.images import object_name
-from feed.models import Comment, Like, OrphanImage, Post
+from feed.models import Comment, Like, Post
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 10
-# Removals that failed earlier, retried after each deletion that succeeds (the bucket is back).
-ORPHANS_PER_DELETE = 10
 
 
 def home(request):
@@ -97,15 +95,12 @@ def over_quota(user, size):
 @login_required
 @require_POST
 def delete_post(request, post_id):
-    """The author deletes a post: its row, likes and comments in one transaction, which also records its image
-    as an orphan; then the image goes from the bucket and Apache's cache. Nobody ever sees a post without its
-    image, and an image whose removal failed stays recorded until a retry succeeds. Someone else's post: 404."""
+    """The author deletes a post: its row, likes and comments in one transaction, which also records its image as
+    an orphan, removed from the bucket and Apache's cache once it commits (feed/media.py). Nobody ever sees a
+    post without its image, and an image whose removal failed stays recorded until a retry succeeds. Someone
+    else's post: 404, and nothing changes."""
     with transaction.atomic():
-        post = get_object_or_404(Post.objects.select_for_update(), pk=post_id, author=request.user)
-        orphan = OrphanImage.objects.create(name=post.image.name)
-        post.delete()  # its likes and comments with it (on_delete=CASCADE)
-    if media.remove(orphan):
-        media.remove_orphans(ORPHANS_PER_DELETE)
+        get_object_or_404(Post.objects.select_for_update(), pk=post_id, author=request.user).delete()
     messages.info(request, "Your post was deleted.")
     return HttpResponseRedirect(sent_from(request))
 

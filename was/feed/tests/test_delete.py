@@ -1,6 +1,7 @@
 """Deleting a post (feed/views.py, feed/media.py): its author only; row, likes and comments in one transaction,
-then the image from the bucket (in-memory storage here) and from Apache's cache (a local HTTP server standing in
-for its purge port); a failure leaves a record that a later deletion or the command retries. And the quota."""
+then, once it commits, the image from the bucket (in-memory storage here) and from Apache's cache (a local HTTP
+server standing in for its purge port); a failure leaves a record that a later removal or the command retries.
+Whatever deletes a post (the admin, an account's deletion) does the same. And the quota."""
 import http.server
 import io
 import threading
@@ -23,6 +24,12 @@ pytestmark = pytest.mark.django_db
 def fresh(monkeypatch):
     cache.clear()  # no rate limit left by another test
     monkeypatch.setattr(replica, "identity", lambda: ("django-clustering-was-1", "1"))
+
+
+@pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """Runs what waits for the transaction's commit (the tests run inside one that never commits)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
 @pytest.fixture
@@ -68,9 +75,10 @@ def apache(settings):
     server.server_close()
 
 
-def test_the_author_deletes_a_post_its_likes_comments_object_and_cached_copy(client, author, apache):
+def test_the_author_deletes_a_post_its_likes_comments_object_and_cached_copy(client, author, apache, committed):
     post = make_post(author)
-    response = client.post(f"/posts/{post.pk}/delete", {"next": "/?page=2"})
+    with committed():
+        response = client.post(f"/posts/{post.pk}/delete", {"next": "/?page=2"})
     assert (response.status_code, response["Location"]) == (302, "/?page=2")
     assert not Post.objects.exists() and not Like.objects.exists() and not Comment.objects.exists()
     assert not default_storage.exists(post.image.name)
@@ -102,29 +110,48 @@ def test_deleting_takes_a_post_request_from_a_signed_in_user(client, author):
 
 
 def test_a_bucket_that_fails_leaves_no_post_and_a_record_that_the_next_deletion_finishes(
-        client, author, apache, monkeypatch):
+        client, author, apache, monkeypatch, committed):
     first = make_post(author)
 
     def unreachable(storage, name):
         raise ConnectionError("bucket unreachable")
     monkeypatch.setattr(InMemoryStorage, "delete", unreachable)
-    assert client.post(f"/posts/{first.pk}/delete").status_code == 302
+    with committed():
+        assert client.post(f"/posts/{first.pk}/delete").status_code == 302
     assert not Post.objects.filter(pk=first.pk).exists()
     assert list(OrphanImage.objects.values_list("name", flat=True)) == [first.image.name]
 
     monkeypatch.undo()
     second = make_post(author)
-    assert client.post(f"/posts/{second.pk}/delete").status_code == 302
+    with committed():
+        assert client.post(f"/posts/{second.pk}/delete").status_code == 302
     assert not OrphanImage.objects.exists()
     assert not default_storage.exists(first.image.name) and not default_storage.exists(second.image.name)
     assert sorted(apache) == sorted([f"/media/{first.image.name}", f"/media/{second.image.name}"])
 
 
-def test_an_apache_that_cannot_be_told_keeps_the_record(client, author, settings):
+def test_an_apache_that_cannot_be_told_keeps_the_record(client, author, settings, committed):
     settings.MEDIA_CACHE_PURGE_URL = "http://127.0.0.1:9"  # nothing listens there
     post = make_post(author)
-    assert client.post(f"/posts/{post.pk}/delete").status_code == 302
+    with committed():
+        assert client.post(f"/posts/{post.pk}/delete").status_code == 302
     assert not default_storage.exists(post.image.name)
+    assert OrphanImage.objects.filter(name=post.image.name).exists()
+
+
+@pytest.mark.parametrize("deletion", ["post", "account"])
+def test_a_post_deleted_otherwise_also_loses_its_image(author, apache, committed, deletion):
+    post = make_post(author)
+    with committed():
+        (post if deletion == "post" else author).delete()
+    assert not Post.objects.exists() and not OrphanImage.objects.exists()
+    assert not default_storage.exists(post.image.name) and apache == [f"/media/{post.image.name}"]
+
+
+def test_nothing_is_removed_before_the_deletion_commits(author, apache):
+    post = make_post(author)
+    post.delete()  # inside the test's transaction, never committed
+    assert default_storage.exists(post.image.name) and apache == []
     assert OrphanImage.objects.filter(name=post.image.name).exists()
 
 
