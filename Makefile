@@ -28,14 +28,13 @@ DURATION ?= 300
 # The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
 STACK ?= django-clustering-swarm
 
-.PHONY: help up deploy scale down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
+.PHONY: help up deploy scale rotate-secrets down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 prereqs:
 	@scripts/compose-v2
-	@scripts/secrets
 
 build: prereqs ## Build the images (the Debian base too, when no registry has it)
 	@echo "build: images (the first build takes a few minutes)"
@@ -45,28 +44,39 @@ versions: ## Print the Debian and PyPI versions each built image has (TAG's imag
 	@scripts/versions
 
 up: build ## Start the stack with WAS replicas (default 2), wait until healthy, print its URL
+	@scripts/check-replicas $(WAS)
+	@scripts/secrets
 	@echo "up: starting $(WAS) replicas and waiting until every service is healthy"
 	@# Replicas already serving are rolled onto a new build one by one, never recreated all at once.
 	@if [[ -n $$($(COMPOSE) ps -q was 2>/dev/null) ]]; then REPLICAS=$(WAS) scripts/deploy; fi
-	@$(COMPOSE) up -d --wait --scale was=$(WAS)
+	@# A failed init says why in its last line (was/init: a database created with other secrets, say).
+	@$(COMPOSE) up -d --wait --scale was=$(WAS) \
+	  || { $(COMPOSE) logs --no-log-prefix --tail 1 init 2>/dev/null | sed 's/^/up: init said: /' >&2; exit 1; }
+	@scripts/secrets keep
 	@scripts/host-firewall on $(PROJECT)
 	@scripts/wait-members $(WAS)
 	@if address=$$($(COMPOSE) port apache 443 2>/dev/null); then echo "up: ready at https://$$address/"; \
 	else echo "up: ready at http://$$($(COMPOSE) port apache 80)/"; fi
 
 scale: ## Resize to WAS replicas; returns once the balancer routes to all of them
+	@scripts/check-replicas $(WAS)
 	@$(COMPOSE) up -d --wait --no-deps --no-recreate --scale was=$(WAS) was
 	@scripts/wait-members $(WAS)
 
 deploy: build ## Roll the replicas onto the new build: no failed request, rolled back if it fails
+	@scripts/secrets
 	@scripts/deploy
+	@scripts/secrets keep
+
+rotate-secrets: ## New database password and Django secret key: nobody logged out, no failed request
+	@scripts/rotate-secrets
 
 down: ## Stop the stack, keeping its data
 	@$(COMPOSE) down
 	@scripts/host-firewall off $(PROJECT)
 
 clean: ## Stop the stack and DELETE its data volumes (users, posts, images, sessions)
-	@echo "clean: this deletes the database, Redis and bucket volumes of project django-clustering"
+	@echo "clean: this deletes the database, Redis, bucket and secrets volumes of project $(PROJECT)"
 	@$(COMPOSE) down --volumes --remove-orphans
 	@scripts/host-firewall off $(PROJECT)
 
@@ -113,15 +123,18 @@ $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
 
 bench: build $(VENV)/.bench-installed ## Benchmark on a stack of its own: bench/results/latest.{json,png,md}
 	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
-	@$(VENV)/bin/python bench/run.py --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
+	@$(VENV)/bin/python -m bench.run --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
 
 bench-smoke: ## The whole bench with 1 s runs (about 3 minutes), figures not kept (CI)
 	@$(MAKE) bench BENCH_SECONDS=1 BENCH_ARGS="--rounds 1 --failover-seconds 4 --out bench/results/smoke"
 
 swarm-up: build ## Deploy on Docker Swarm (a single-node swarm if in none) with WAS replicas, print its URL
+	@scripts/check-replicas $(WAS)
+	@scripts/secrets
 	@STACK=$(STACK) WAS_REPLICAS=$(WAS) scripts/swarm-up
 
 swarm-scale: ## Resize the Swarm stack to WAS replicas; returns once the balancer routes to all of them
+	@scripts/check-replicas $(WAS)
 	@docker service scale --detach=false $(STACK)_was=$(WAS) >/dev/null
 	@STACK=$(STACK) scripts/wait-members $(WAS)
 

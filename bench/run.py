@@ -27,10 +27,9 @@ import uuid
 import docker
 import requests
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "tests"))
-from cluster import ROOT, running_stack  # noqa: E402
-from pictures import photo, picture  # noqa: E402
-from users import Visitor  # noqa: E402
+from harness.cluster import ROOT, Outcome, running_stack
+from harness.pictures import photo, picture
+from harness.users import Visitor
 
 # The variant measured beside the shipped setting: a new backend connection per request, no reuse.
 NO_REUSE = {"BACKEND_KEEPALIVE_TTL": "0"}
@@ -64,7 +63,10 @@ class Bench:
     def wrk(self, url, connections, seconds=None, host="localhost", upload=None):
         """One wrk run from the loadgen container (POSTs of an upload from photo_upload() if given); its
         figures, plus the CPU each container used."""
-        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds or self.seconds}s", "--timeout", "30s",
+        # Uploads run 3 s at least: 16 connections each sending 1.8 MiB may complete none within 1 s on a busy
+        # 2-core machine, and a round with no request has no ratio.
+        seconds = seconds or (max(self.seconds, 3) if upload else self.seconds)
+        command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s",
                    "-s", "/opt/bench/wrk_report.lua", url]
         for header in ([f"Host: {host}"] if host else []) + (upload["headers"] if upload else []):
             command[1:1] = ["-H", header]
@@ -157,13 +159,10 @@ class Bench:
     @contextlib.contextmanager
     def apache_settings(self, **settings):
         """Apache recreated with these settings (environment), and as it was afterwards."""
-        os.environ.update(settings)
         try:
-            self.cluster.compose("up", "-d", "--wait", "--no-deps", "apache")
+            self.cluster.compose("up", "-d", "--wait", "--no-deps", "apache", **settings)
             yield
         finally:
-            for name in settings:
-                os.environ.pop(name)
             self.cluster.compose("up", "-d", "--wait", "--no-deps", "apache")
 
     def scaleout(self, replica_counts=(1, 2, 3, 4)):
@@ -207,29 +206,28 @@ class Bench:
         victim.wait()
         dead_at = time.time()
         load.join()
-        failed = [r for r in records if not 200 <= r[2] < 400]
-        after = [r for r in records if r[0] >= dead_at]
+        failed = [r for r in records if not r.ok]
+        after = [r for r in records if r.started >= dead_at]
         result = {
             "replicas": replicas, "clients": clients, "seconds": seconds, "killed": victim.name,
             "kill_ms": (dead_at - signalled_at) * 1000, "requests": len(records), "requests_after_kill": len(after),
-            "failover_errors": sum(1 for r in failed if r[0] >= dead_at),
-            "failover_inflight_lost": sum(1 for r in failed if r[0] < dead_at and r[0] + r[1] >= signalled_at),
-            "errors_before_kill": sum(1 for r in failed if r[0] + r[1] < signalled_at),
-            "failure_kinds": sorted({f"{r[2]} {r[3]}".strip() for r in failed}),
-            "max_latency_ms": max(r[1] for r in records) * 1000,
-            "max_latency_after_kill_ms": max((r[1] for r in after), default=0) * 1000,
-            "p99_latency_after_kill_ms": percentile([r[1] for r in after], 99) * 1000,
+            "failover_errors": sum(1 for r in failed if r.started >= dead_at),
+            "failover_inflight_lost": sum(1 for r in failed if r.started < dead_at and r.ended >= signalled_at),
+            "errors_before_kill": sum(1 for r in failed if r.ended < signalled_at),
+            "failure_kinds": failure_kinds(failed),
+            "max_latency_ms": max(r.seconds for r in records) * 1000,
+            "max_latency_after_kill_ms": max((r.seconds for r in after), default=0) * 1000,
+            "p99_latency_after_kill_ms": percentile([r.seconds for r in after], 99) * 1000,
         }
-        self.cluster.compose("up", "-d", "--wait", "--no-deps", "--scale", f"was={replicas}", "was")
+        self.cluster.resize(replicas)
         return result
 
     def closed_loop(self, clients, seconds):
         """bench/failover.py's `clients` closed-loop clients on the I/O-bound view for `seconds`, started in
-        the loadgen container: the thread to join, and the list its records (start, latency, status,
-        error) land in."""
+        the loadgen container: the thread to join, and the list its records (Outcome, wall-clock times) land in."""
         records = []
-        load = threading.Thread(target=lambda: records.extend(json.loads(self.loadgen.exec_run(
-            ["python3", "/opt/bench/failover.py", "http://apache/bench/io", str(clients), str(seconds)]).output)))
+        load = threading.Thread(target=lambda: records.extend(map(Outcome.from_loadgen, json.loads(self.loadgen.exec_run(
+            ["python3", "/opt/bench/failover.py", "http://apache/bench/io", str(clients), str(seconds)]).output))))
         load.start()
         return load, records
 
@@ -245,17 +243,16 @@ class Bench:
         ended = time.time()
         load.join()
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-        assert max(r[0] for r in records) > ended, f"the load ended before the deploy ({ended - started:.0f} s)"
-        during = [r for r in records if started <= r[0] <= ended]
-        failed = [r for r in during if not 200 <= r[2] < 400]
+        assert max(r.started for r in records) > ended, f"the load ended before the deploy ({ended - started:.0f} s)"
+        during = [r for r in records if started <= r.started <= ended]
+        failed = [r for r in during if not r.ok]
         return {"replicas": replicas, "clients": clients, "deploy_seconds": ended - started, "requests": len(during),
-                "failed": len(failed), "failure_kinds": sorted({f"{r[2]} {r[3]}".strip() for r in failed}),
-                "p99_latency_ms": percentile([r[1] for r in during], 99) * 1000,
-                "max_latency_ms": max(r[1] for r in during) * 1000, "image": f"django-clustering/was:{version}"}
+                "failed": len(failed), "failure_kinds": failure_kinds(failed),
+                "p99_latency_ms": percentile([r.seconds for r in during], 99) * 1000,
+                "max_latency_ms": max(r.seconds for r in during) * 1000, "image": f"django-clustering/was:{version}"}
 
     def resize(self, n):
         self.cluster.scale(n)
-        self.cluster.wait_members(n)
         self.measure_idle()
         self.idle_cpu_ms_per_s[n] = {s: round(ns / 1e6, 2) for s, ns in self.idle_ns_per_s.items()}
 
@@ -284,6 +281,11 @@ def combine(runs):
                                for k in runs[0]["cpu_ms_per_request"]},
         "cores_busy": statistics.mean(r["cores_busy"] for r in runs),
     }
+
+
+def failure_kinds(outcomes):
+    """The distinct ways requests failed, as "<status> <error>" (0: no response)."""
+    return sorted({f"{o.status or 0} {o.error or ''}".strip() for o in outcomes})
 
 
 def percentile(values, p):
@@ -387,7 +389,7 @@ def main():
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
-    import report  # matplotlib only once there is something to draw
+    from bench import report  # matplotlib only once there is something to draw
     report.plot(results, args.out / "latest.png")
     (args.out / "latest.md").write_text(report.summary(results, TARGETS))
     print((args.out / "latest.md").read_text())

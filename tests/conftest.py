@@ -3,7 +3,7 @@ at the end.
 
 They never touch the stack of `make up` (project django-clustering) or `make swarm-up`: other project and
 stack names, other secrets, random ports. Modules marked `swarm` run against both deployments; the Swarm stack
-runs in an engine of the tests' own (tests/engine.py). A canary stack beside them checks it at the end.
+runs in an engine of the tests' own (harness/engine.py). A canary stack beside them checks it at the end.
 """
 import contextlib
 import os
@@ -13,9 +13,9 @@ import uuid
 import pytest
 import requests
 
-from canary import running_canary
-from cluster import PRIVATE_NETWORKS, REPLICAS, ROOT, SwarmCluster, running_stack
-from engine import STACK_PORT, isolated_engine
+from harness.canary import running_canary
+from harness.cluster import PRIVATE_NETWORKS, REPLICAS, ROOT, SwarmCluster, running_stack
+from harness.engine import STACK_PORT, isolated_engine
 
 
 @contextlib.contextmanager
@@ -28,6 +28,8 @@ def running_swarm_stack(secrets_dir, engine):
         "DOCKER_HOST": engine.host,
         "STACK": stack,
         "SECRETS_DIR": str(secrets_dir),
+        # The Swarm stack's secrets are the swarm's; the engine has no project volume (scripts/secrets).
+        "SECRETS_VOLUME": "",
         "HTTP_PORT": str(STACK_PORT),
         "WAS_REPLICAS": str(REPLICAS),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
@@ -106,10 +108,8 @@ def cluster(request):
 def replicas(cluster):
     """Each test starts (and leaves the next one) with REPLICAS replicas, all routed to."""
     cluster.scale(REPLICAS)
-    cluster.wait_members(REPLICAS)
     yield cluster.replicas()
     cluster.scale(REPLICAS)
-    cluster.wait_members(REPLICAS)
 
 
 @pytest.fixture

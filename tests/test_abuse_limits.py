@@ -2,7 +2,7 @@
 with the 429 page and Retry-After by every replica (the counts live in Redis), a forged X-Forwarded-For or
 X-Real-IP changes nothing, and with Redis stopped nothing is limited.
 
-The suite's stack exempts the private networks (tests/cluster.py), where every other test's clients are: they
+The suite's stack exempts the private networks (harness/cluster.py), where every other test's clients are: they
 sign up and post far more than a person. Here the host sends from its address on a network of the test's own
 with a subnet outside them (Cluster.client_network), so the limits apply as shipped, on the same stack."""
 import itertools
@@ -12,8 +12,8 @@ import uuid
 
 import pytest
 
-from pictures import picture
-from users import Visitor
+from harness.pictures import picture
+from harness.users import Visitor
 
 # compose.yaml's defaults: the count each limit allows per hour.
 SIGNUPS, GUESTS, LOGINS, FAILURES_PER_USERNAME, POSTS_PER_USER, COMMENTS_PER_USER = 10, 10, 60, 20, 30, 120

@@ -1,15 +1,14 @@
 """The database restarting, a replica or a dependency hanging: clean answers, quick recovery, nothing
 committed lost."""
 import contextlib
-import json
 import time
 import uuid
 
 import requests
 
-from cluster import Traffic
-from pictures import picture
-from users import Visitor
+from harness.cluster import Traffic
+from harness.pictures import picture
+from harness.users import Visitor
 
 BACKEND_TIMEOUT = 10  # set for the test stack in conftest.py
 REDIS_RETRY_SECONDS = 5  # compose.yaml's default
@@ -36,7 +35,7 @@ def test_a_database_restart_gives_clean_503s_then_200s_within_5s_and_loses_no_wr
         assert page.status_code == 503 and "Back in a moment" in page.text and "Traceback" not in page.text
         assert page.headers["Retry-After"] == "5"
         for container in replicas.values():
-            checks = json.loads(container.exec_run(["curl", "-s", "http://127.0.0.1:8000/healthz"]).output)["checks"]
+            checks = cluster.healthz(container)["checks"]
             assert checks["db"] != "ok" and checks["cache"] == checks["storage"] == "ok", checks
     finally:
         db.start()
@@ -147,7 +146,7 @@ def test_a_hung_replica_is_taken_out_within_seconds_and_back_soon_after_it_resum
 
 
 def wait_members_without(cluster, container, timeout):
-    address = container.attrs["NetworkSettings"]["Networks"][f"{cluster.project}_back"]["IPAddress"]
+    address = cluster.address(container)
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if address not in cluster.members():

@@ -3,7 +3,7 @@ the balancer and switches replica by its ROUTEID cookie."""
 import json
 import subprocess
 
-from cluster import ROOT
+from harness.cluster import ROOT
 
 
 def test_a_browser_signs_up_posts_a_photo_and_keeps_both_on_another_replica(cluster, replicas):

@@ -1,11 +1,10 @@
 """`make deploy` (scripts/deploy): a new version rolls through the cluster under load with no failed request,
 everyone stays logged in, and a version that fails its health check rolls back by itself."""
-import os
 import subprocess
 
 import pytest
 
-from cluster import ROOT, Traffic
+from harness.cluster import ROOT, Traffic
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +57,7 @@ def test_a_deploy_killed_halfway_leaves_the_site_serving_and_the_next_one_finish
     before = versions(cluster)
     # Back to the image the stack started with: SIGKILLed once its first new replica serves.
     command = [ROOT / "scripts" / "deploy"]
-    env = {**os.environ, "COMPOSE_PROJECT_NAME": cluster.project, "DEPLOY_CANARY_SECONDS": "3"}
+    env = cluster.environment(DEPLOY_CANARY_SECONDS="3")
     with Traffic(cluster, clients=8, timeout=30) as traffic:
         halfway = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
         for line in halfway.stdout:

@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 
 import requests
 
-from cluster import Traffic, signal_processes
+from harness.cluster import Traffic, signal_processes
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 SLOW_CLIENTS_PER_REPLICA = 32
-QUEUE_SECONDS = 5  # REQUEST_QUEUE_SECONDS, set for the test stack in cluster.py
+QUEUE_SECONDS = 5  # REQUEST_QUEUE_SECONDS, set for the test stack in harness/cluster.py
 
 
 def test_slow_request_bodies_hold_no_replica_and_other_clients_see_nothing(cluster, replicas):
@@ -89,14 +89,9 @@ def test_a_503_made_by_apache_tells_clients_when_to_retry(cluster, replicas):
 
 @contextlib.contextmanager
 def members_stopped(cluster):
+    """Every member stopped in balancer-manager, as discover-members stops one gone (its set_stopped)."""
     def set_stopped(flag):
-        cluster.exec("apache", f"""set -eu
-            manager=http://127.0.0.1:8081/balancer-manager
-            balancer=was-$(cat /run/apache2/members/generation)
-            nonce=$(curl -fs "$manager?b=$balancer" | grep -o 'nonce=[0-9a-f-]*' | head -1)
-            for member in {' '.join(f'http://{address}:8000' for address in addresses)}; do
-              curl -fs -o /dev/null -e "$manager" -d "b=$balancer&w=$member&$nonce&w_status_S={flag}" "$manager"
-            done""")
+        cluster.exec("apache", f'bash -c ". discover-members && set_stopped {flag} </run/apache2/members/members"')
 
     addresses = cluster.members()
     set_stopped(1)

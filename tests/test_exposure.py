@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from users import Visitor
+from harness.users import Visitor
 
 
 def test_the_stack_publishes_exactly_one_port_on_loopback(cluster):
@@ -23,8 +23,7 @@ BACKEND_PORTS = {"db": [3306], "redis": [6379], "gcs": [4443], "was": [8000, 800
 
 
 def backend_endpoints(cluster):
-    network = f"{cluster.project}_back"
-    return [(service, container.attrs["NetworkSettings"]["Networks"][network]["IPAddress"], port)
+    return [(service, cluster.address(container), port)
             for service, ports in BACKEND_PORTS.items() for port in ports for container in cluster.containers(service)]
 
 
@@ -78,7 +77,7 @@ def test_backends_are_unreachable_from_the_host(cluster):
 
 
 def test_internal_pages_listen_on_loopback_only(cluster):
-    front = cluster.apache().attrs["NetworkSettings"]["Networks"][f"{cluster.project}_front"]["IPAddress"]
+    front = cluster.address(cluster.apache(), "front")
     assert connects_from_host(front, 80)
     assert not connects_from_host(front, 8081)
 

@@ -3,7 +3,7 @@ import time
 
 import requests
 
-from cluster import Traffic, served_by
+from harness.cluster import Traffic, served_by
 
 
 def test_killing_the_pinned_replica_fails_only_requests_in_flight_on_it(cluster, replicas, client):

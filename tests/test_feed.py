@@ -2,8 +2,8 @@
 import re
 import uuid
 
-from pictures import picture
-from users import Visitor
+from harness.pictures import picture
+from harness.users import Visitor
 
 
 def test_sign_up_log_in_and_new_post_are_linked_from_the_home_page(cluster):

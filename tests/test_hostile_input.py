@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from pictures import picture
-from users import Visitor
+from harness.pictures import picture
+from harness.users import Visitor
 
 
 @pytest.mark.parametrize("route", [".999", "garbage", "." + "9" * 5000, "..", ".1.2", ".%0d%0aSet-Cookie:x=1", ""])
@@ -50,7 +50,7 @@ def test_oversized_headers_and_bodies_get_4xx(cluster):
 
 def test_malformed_multipart_gets_400_and_stores_nothing(cluster):
     uploader = Visitor(cluster).sign_up(f"multipart-{uuid.uuid4().hex[:8]}")
-    before = cluster.sql("SELECT COUNT(*) FROM feed_post"), cluster.bucket_objects()
+    before = cluster.stored()
     token = uploader.session.cookies["csrftoken"]
     bodies = {
         "no closing boundary": (f'--b\r\nContent-Disposition: form-data; name="csrfmiddlewaretoken"\r\n\r\n{token}\r\n'
@@ -64,7 +64,7 @@ def test_malformed_multipart_gets_400_and_stores_nothing(cluster):
         response = uploader.session.post(cluster.url("/posts/new"), data=body, timeout=30, allow_redirects=False,
                                          headers={"Content-Type": content_type, "Referer": cluster.url("/")})
         assert 400 <= response.status_code < 500, (name, response.status_code)
-    assert (cluster.sql("SELECT COUNT(*) FROM feed_post"), cluster.bucket_objects()) == before
+    assert cluster.stored() == before
 
 
 def raw_get(cluster, path):

@@ -7,8 +7,8 @@ import subprocess
 import docker
 import pytest
 
-from cluster import ROOT
 from dockerfiles import specs, stages
+from harness.cluster import ROOT
 
 HELPER = ROOT / "base" / "apt-install"
 

@@ -3,7 +3,7 @@ import contextlib
 import subprocess
 import time
 
-from cluster import Traffic, signal_processes
+from harness.cluster import Traffic, signal_processes
 
 
 def test_a_resolver_failure_in_apache_keeps_every_member_and_fails_no_request(cluster, replicas):
@@ -22,8 +22,7 @@ def test_a_resolver_failure_in_apache_keeps_every_member_and_fails_no_request(cl
 def test_killed_discovery_is_restarted_and_scaling_works_within_10s(cluster, replicas):
     apache = cluster.apache()
     signal_processes(apache, "discover-members", "KILL")
-    cluster.scale(3)
-    assert cluster.wait_members(3, timeout=10) <= 10
+    assert cluster.scale(3, timeout=10) <= 10
     assert "discover-members exited" in apache.logs(since=int(time.time()) - 60).decode()
 
 
@@ -31,8 +30,7 @@ def test_wedged_discovery_is_restarted_and_scaling_works_again(cluster, replicas
     apache = cluster.apache()
     stopped = time.monotonic()
     signal_processes(apache, "discover-members", "STOP")
-    cluster.scale(3)
-    took = cluster.wait_members(3, timeout=40)
+    took = cluster.scale(3, timeout=40)
     print(f"discovery stopped (SIGSTOP): 3 members again {time.monotonic() - stopped:.1f} s later")
     assert "discover-members made no progress" in apache.logs(since=int(time.time()) - 90).decode()
     assert took <= 30

@@ -2,8 +2,8 @@
 import hashlib
 import uuid
 
-from pictures import picture
-from users import Visitor
+from harness.pictures import picture
+from harness.users import Visitor
 
 
 def test_down_and_up_keep_users_posts_images_and_sessions(cluster, replicas):

@@ -2,15 +2,15 @@
 replica whose gunicorn stops answering leaves the balancer and is restarted (Compose restarts only exits)."""
 import time
 
-from cluster import signal_processes
+from harness.cluster import signal_processes
 
 STALL_SECONDS = 10  # REPLICA_STALL_SECONDS, compose.yaml's default
-LIVENESS_SECONDS = 20  # REPLICA_LIVENESS_SECONDS, set for the test stack in cluster.py
+LIVENESS_SECONDS = 20  # REPLICA_LIVENESS_SECONDS, set for the test stack in harness/cluster.py
 
 
 def test_a_replica_whose_gunicorn_stops_answering_leaves_the_balancer_and_is_restarted(cluster, replicas):
     name, victim = sorted(replicas.items())[0]
-    address = victim.attrs["NetworkSettings"]["Networks"][f"{cluster.project}_back"]["IPAddress"]
+    address = cluster.address(victim)
     restarts = victim.attrs["RestartCount"]
     stalled = time.monotonic()
     signal_processes(victim, "gunicorn", "STOP")

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from pictures import picture
-from users import Visitor
+from harness.pictures import picture
+from harness.users import Visitor
 
 pytestmark = pytest.mark.swarm
 

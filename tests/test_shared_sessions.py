@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from users import Visitor
+from harness.users import Visitor
 
 pytestmark = pytest.mark.swarm
 

@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from cluster import running_stack
-from users import Visitor
+from harness.cluster import running_stack
+from harness.users import Visitor
 
 
 def self_signed(directory):

@@ -3,8 +3,8 @@ import uuid
 
 import pytest
 
-from pictures import picture, truncated_jpeg
-from users import Visitor
+from harness.pictures import picture, truncated_jpeg
+from harness.users import Visitor
 
 TEN_MB = 10 * 1024 * 1024
 
@@ -12,10 +12,6 @@ TEN_MB = 10 * 1024 * 1024
 @pytest.fixture(scope="module")
 def uploader(cluster):
     return Visitor(cluster).sign_up(f"uploader-{uuid.uuid4().hex[:8]}")
-
-
-def state(cluster):
-    return cluster.sql("SELECT COUNT(*) FROM feed_post"), cluster.bucket_objects()
 
 
 BAD_UPLOADS = {
@@ -32,10 +28,10 @@ BAD_UPLOADS = {
 
 @pytest.mark.parametrize("case", BAD_UPLOADS, ids=list(BAD_UPLOADS))
 def test_a_bad_upload_gets_a_4xx_and_changes_nothing(cluster, uploader, case):
-    before = state(cluster)
+    before = cluster.stored()
     response = uploader.upload(**BAD_UPLOADS[case])
     assert 400 <= response.status_code < 500, (case, response.status_code)
-    assert state(cluster) == before
+    assert cluster.stored() == before
 
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "GIF", "WEBP"])
@@ -52,9 +48,9 @@ def test_a_failed_database_write_leaves_no_object_behind(cluster, uploader):
     cluster.sql("CREATE TRIGGER refuse_post BEFORE INSERT ON feed_post FOR EACH ROW "
                 "SET NEW.author_id = IF(NEW.caption = 'refused by the database', NULL, NEW.author_id)")
     try:
-        before = state(cluster)
+        before = cluster.stored()
         response = uploader.upload(picture("JPEG"), caption="refused by the database")
         assert response.status_code == 503 and "could not be saved" in response.text
-        assert state(cluster) == before
+        assert cluster.stored() == before
     finally:
         cluster.sql("DROP TRIGGER refuse_post")

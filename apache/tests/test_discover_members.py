@@ -158,7 +158,7 @@ def update(discovery, tmp_path):
             addresses() {{ printf %s {shlex.quote(lines(*answer))}; }}
             declare -A said=({" ".join(f"[{ip}]={shlex.quote(verdict)}" for ip, verdict in said.items())})
             probe_all() {{ local ip; for ip in "$@"; do echo "$ip ${{said[$ip]:-silent}}"; done; }}
-            stop_members() {{ cat >"$dir/stopped"; {"true" if stop_works else "false"}; }}
+            set_stopped() {{ cat >"$dir/stopped"; {"true" if stop_works else "false"}; }}
             if update; then echo reload; else echo none; fi
         """
         return discovery(fakes, str(tmp_path)) == "reload\n"

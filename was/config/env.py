@@ -49,6 +49,14 @@ def strings(name, default):
     return [item.strip() for item in string(name, ",".join(default)).split(",") if item.strip()]
 
 
+def words(name):
+    """Whitespace-separated values, at least one (a secret file may hold several, one a line)."""
+    values = string(name).split()
+    if not values:
+        raise ImproperlyConfigured(f"{name} is empty")
+    return values
+
+
 _PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

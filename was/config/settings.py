@@ -6,8 +6,9 @@ from config import env
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Identical on every replica: sessions, CSRF tokens and signatures must validate wherever a request lands.
-SECRET_KEY = env.string("DJANGO_SECRET_KEY")
-SECRET_KEY_FALLBACKS = env.strings("DJANGO_SECRET_KEY_FALLBACKS", [])
+# The key file holds the current key, then the previous ones, still accepted (make rotate-secrets); a
+# replica follows changes of the file as it runs (feed/secret_keys.py).
+SECRET_KEY, *SECRET_KEY_FALLBACKS = env.words("DJANGO_SECRET_KEY")
 DEBUG = env.boolean("DJANGO_DEBUG", False)
 ALLOWED_HOSTS = env.strings("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 CSRF_TRUSTED_ORIGINS = env.strings("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -30,6 +31,8 @@ MIDDLEWARE = [
     "feed.middleware.ServedByMiddleware",
     # Before any work (sessions, the database): a request that waited too long is answered at once.
     "feed.middleware.QueueDeadlineMiddleware",
+    # Before anything signs or checks with the key: the key file as it is now (make rotate-secrets).
+    "feed.secret_keys.SecretKeyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,13 +63,15 @@ TEMPLATES = [
     },
 ]
 
-# MariaDB, shared by every replica. Health-checked persistent connections survive a database restart.
+# MariaDB, shared by every replica; its password file is read for every new connection (feed/mysql/base.py:
+# make rotate-secrets changes it under a running stack). Health-checked persistent connections survive a
+# database restart.
 # A hung MariaDB (connections accepted, nothing answered) costs a request the health check's ping (read
 # timeout) plus a reconnect (connect timeout), then the 503 page: 2 s with the defaults. The client library
 # (MariaDB Connector/C) does not retry a timed-out read. A query may run no longer than the read timeout.
 DATABASES = {
     "default": {
-        "ENGINE": "django.db.backends.mysql",
+        "ENGINE": "feed.mysql",
         "HOST": env.string("DB_HOST", "db"),
         "PORT": env.integer("DB_PORT", 3306),
         "NAME": env.string("DB_NAME", "django"),
@@ -87,11 +92,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis is the shared session store; sessions are written through to MariaDB (cached_db), and a Redis
 # outage only costs cache misses (django-redis IGNORE_EXCEPTIONS), never a logged-out user or a 500.
+# Redis wants a password (REDIS_PASSWORD_FILE); values are stored as JSON, never pickled, and an entry that is
+# not JSON (pickled by an earlier release) reads as a miss (feed/cache.py).
 CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": env.string("REDIS_URL", "redis://redis:6379/0"),
         "OPTIONS": {
+            "PASSWORD": env.string("REDIS_PASSWORD", "") or None,
+            "SERIALIZER": "feed.cache.JSONSerializer",
             "CLIENT_CLASS": "feed.cache.CircuitBreakerClient",
             "SOCKET_CONNECT_TIMEOUT": 0.5,
             "SOCKET_TIMEOUT": 0.5,

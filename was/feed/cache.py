@@ -12,6 +12,7 @@ import time
 from django.conf import settings
 from django_redis.client import DefaultClient
 from django_redis.exceptions import ConnectionInterrupted
+from django_redis.serializers import json as json_serializer
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -43,6 +44,18 @@ def _guarded(method):
             raise
 
     return call
+
+
+class JSONSerializer(json_serializer.JSONSerializer):
+    """Values as JSON (a Redis compromise cannot run code in the replicas, as a forged pickle would). An entry
+    that is not JSON, pickled by a release before this one, reads as a miss: a session then comes from MariaDB
+    (cached_db) and is cached anew, as JSON."""
+
+    def loads(self, value):
+        try:
+            return super().loads(value)
+        except ValueError:  # UnicodeDecodeError and JSONDecodeError both
+            return None
 
 
 class CircuitBreakerClient(DefaultClient):

@@ -1,5 +1,9 @@
 """feed/cache.py: the Redis client stops asking a Redis that failed for REDIS_RETRY_SECONDS, and empties it
-before trusting it again. Driven through django-redis's cache backend, as sessions use it, over a fake Redis."""
+before trusting it again; values are JSON. Driven through django-redis's cache backend, as sessions use it, over a
+fake Redis."""
+import json
+import pickle
+
 import pytest
 from django_redis.cache import RedisCache
 from django_redis.exceptions import ConnectionInterrupted
@@ -117,3 +121,28 @@ def test_ping_turns_socket_errors_into_connection_interrupted_keeping_the_cause(
     with pytest.raises(ConnectionInterrupted) as raised:
         sessions.client.ping()
     assert raised.value.__cause__ is error
+
+
+@pytest.fixture
+def json_sessions(redis, monkeypatch):
+    """The same cache with settings.CACHES's serializer."""
+    backend = RedisCache("redis://redis:6379/0", {"OPTIONS": {"CLIENT_CLASS": "feed.cache.CircuitBreakerClient",
+                                                              "SERIALIZER": "feed.cache.JSONSerializer",
+                                                              "IGNORE_EXCEPTIONS": True}})
+    monkeypatch.setattr(backend.client, "connect", lambda index: redis)
+    return backend
+
+
+def test_values_are_stored_as_json(json_sessions, redis):
+    json_sessions.set("session", {"_auth_user_id": "7"})
+    (raw,) = redis.data.values()
+    assert json.loads(raw) == {"_auth_user_id": "7"}
+    assert json_sessions.get("session") == {"_auth_user_id": "7"}
+
+
+def test_an_entry_pickled_by_an_earlier_release_reads_as_a_miss(json_sessions, redis):
+    json_sessions.set("session", {})
+    (key,) = redis.data
+    redis.data[key] = pickle.dumps({"_auth_user_id": "7"})
+    assert json_sessions.get("session") is None
+    assert json_sessions.get("session", "default") is None  # a miss all the same: cached_db then reads the DB

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import docker
 
-from cluster import ROOT
+from .cluster import ROOT
 
 # The port the Swarm stack publishes inside the engine (its HTTP_PORT): the engine's own, so any port will do.
 STACK_PORT = 8080

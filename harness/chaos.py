@@ -13,26 +13,12 @@ from dataclasses import dataclass, field
 
 import requests
 
-from cluster import browser_request
-from pictures import picture
+from .cluster import Outcome, browser_request, served_by
+from .pictures import picture
 
 # A sign-up lost at a SIGKILL is tried again, so many times within so many seconds at most.
 SIGN_UP_ATTEMPTS = 10
 SIGN_UP_SECONDS = 30
-
-
-@dataclass
-class Record:
-    action: str
-    started: float
-    ended: float
-    status: int | None
-    error: str | None = None
-    expected: bool = False  # a 4xx the client asked for as an answer (a sign-up resent, username taken)
-
-    @property
-    def ok(self):
-        return self.status is not None and (self.status < 400 or self.expected)
 
 
 @dataclass
@@ -57,11 +43,11 @@ class Chaos:
         try:
             response, retried = browser_request(session, method, self.cluster.url(path), timeout=60,
                                                 allow_redirects=False, **kwargs)
-            record = Record(action, started, time.monotonic(), response.status_code,
-                            expected=response.status_code in expected)
+            record = Outcome(started, time.monotonic(), response.status_code, served_by(response), action=action,
+                             expected=response.status_code in expected)
         except requests.RequestException as exc:
             response, retried = None, False
-            record = Record(action, started, time.monotonic(), None, f"{type(exc).__name__}: {exc}"[:200])
+            record = Outcome(started, time.monotonic(), None, error=f"{type(exc).__name__}: {exc}"[:200], action=action)
         with self._lock:
             self.records.append(record)
             self.retries += retried
@@ -146,7 +132,7 @@ class Chaos:
             else:
                 n = int(fault.split()[1])
                 self.events.append((time.monotonic(), fault, None))
-                self.cluster.scale(n)
+                self.cluster.resize(n)
 
     def run(self):
         threads = [threading.Thread(target=self._client, args=(n,), daemon=True) for n in range(self.clients)]

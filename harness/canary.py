@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import docker
 
-from engine import tag
+from .engine import tag
 
 
 @dataclass

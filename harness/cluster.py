@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 import docker
 import requests
-from testcontainers.compose import DockerCompose
 
-from users import Visitor
+from .users import Visitor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUCKET = "django-clustering"
@@ -33,8 +32,8 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
     """Starts a stack of its own (project <prefix>-<random>: never `make up`'s), healthy, the balancer routing
     to every replica, and yields its Cluster; removes it with its volumes at the end."""
     project = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    env = {
-        "COMPOSE_PROJECT_NAME": project,
+    stack = Cluster(project, None, env={
+        "COMPOSE_FILE": ":".join(files),
         "SECRETS_DIR": str(secrets_dir),
         "HTTP_PORT": "0",
         "HTTPS_PORT": "0",
@@ -53,35 +52,35 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
         "RATE_LIMIT_EXEMPT": PRIVATE_NETWORKS,
         "UPLOAD_QUOTA_BYTES": str(2**40),
         **settings,
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=os.environ)
-    compose = DockerCompose(ROOT, compose_file_name=list(files), wait=True)
+    })
+    subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=stack.environment())
     try:
-        compose.start()
+        stack.compose("up", "-d", "--wait", timeout=600)
         subprocess.run([ROOT / "scripts" / "host-firewall", "on", project], check=True)
-        _, published = compose.get_service_host_and_port("apache", port)
-        stack = Cluster(project, f"{scheme}://127.0.0.1:{published}")
-        stack.wait_members(int(env["WAS_REPLICAS"]))
+        stack.base_url = f"{scheme}://127.0.0.1:{stack.published_port(port)}"
+        stack.wait_members(int(stack.env["WAS_REPLICAS"]))
         yield stack
     finally:
-        compose.stop()  # down --volumes
+        stack.compose("down", "--volumes", timeout=300)
         subprocess.run([ROOT / "scripts" / "host-firewall", "off", project], check=True)
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 class Cluster:
-    def __init__(self, project, base_url, client=None, host=None):
+    """A running stack: its Compose project, the settings and compose files it was started with (env: Compose's
+    variables, COMPOSE_FILE among them, for every command run on it), and its URL."""
+
+    def __init__(self, project, base_url, client=None, env=None, host=None):
         self.project = project
         self.base_url = base_url
         self.docker = client or docker.from_env()
+        self.env = {**(env or {}), "COMPOSE_PROJECT_NAME": project}
         # The Host header its visitors send, when base_url's is not one the site answers to.
         self.host = host
+
+    def environment(self, **settings):
+        """The environment for a command run on this stack (docker compose, scripts/*, make): this process's,
+        the stack's settings, then these."""
+        return {**os.environ, **self.env, **settings}
 
     def url(self, path):
         return self.base_url + path
@@ -105,13 +104,22 @@ class Cluster:
         listing = json.loads(self.exec("gcs", f"curl -fsS 'http://127.0.0.1:4443/storage/v1/b/{BUCKET}/o?prefix={prefix}'"))
         return {item["name"]: item.get("md5Hash") for item in listing.get("items", [])}
 
+    def stored(self):
+        """What uploads leave behind: the number of posts and the bucket's objects (a refused one changes neither)."""
+        return self.sql("SELECT COUNT(*) FROM feed_post"), self.bucket_objects()
+
+    @staticmethod
+    def healthz(replica):
+        """A replica's own /healthz report (a dict), asked inside its container, bypassing the balancer."""
+        return json.loads(replica.exec_run(["curl", "-s", "http://127.0.0.1:8000/healthz"]).output)
+
     def routes(self):
         """{replica name: its balancer route}, as each replica reports it."""
-        routes = {}
-        for name, container in self.replicas().items():
-            report = json.loads(container.exec_run(["curl", "-s", "http://127.0.0.1:8000/healthz"]).output)
-            routes[name] = report["route"]
-        return routes
+        return {name: self.healthz(container)["route"] for name, container in self.replicas().items()}
+
+    def address(self, container, network="back"):
+        """A container's address on one of the stack's networks ("back" or "front")."""
+        return container.attrs["NetworkSettings"]["Networks"][f"{self.project}_{network}"]["IPAddress"]
 
     def wait_healthy(self, service_or_container, timeout=90):
         """Waits until the service's (first) container, or the given container, is healthy; returns when
@@ -136,35 +144,46 @@ class Cluster:
     def apache(self):
         return self.service("apache")
 
-    def compose(self, *args, timeout=180):
-        result = subprocess.run(["docker", "compose", "-p", self.project, *args], cwd=ROOT, capture_output=True,
-                                text=True, timeout=timeout)
+    def compose(self, *args, timeout=180, **settings):
+        """`docker compose` on this stack (its project, files and settings, then these); returns its output."""
+        result = subprocess.run(["docker", "compose", *args], cwd=ROOT, env=self.environment(**settings),
+                                capture_output=True, text=True, timeout=timeout)
         assert result.returncode == 0, f"docker compose {' '.join(args)}: {result.stderr[-2000:]}"
+        return result.stdout
+
+    def published_port(self, port=80):
+        """The host port Apache's `port` is published on."""
+        return int(self.compose("port", "apache", str(port)).strip().rsplit(":", 1)[1])
 
     def down_and_up(self):
         """`make down && make up` for this stack: containers go, volumes stay. The port may change."""
         self.compose("down")
         self.compose("up", "-d", "--wait", timeout=300)
-        port = subprocess.run(["docker", "compose", "-p", self.project, "port", "apache", "80"], cwd=ROOT,
-                              check=True, capture_output=True, text=True).stdout.strip().rsplit(":", 1)[1]
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"http://127.0.0.1:{self.published_port()}"
 
-    def scale(self, n):
-        """Resize the Django service; returns when the new replicas are healthy."""
+    def resize(self, n):
+        """Resize the Django service; returns when the new replicas are healthy (the balancer may not route to
+        them yet: scale() waits for that)."""
         self.compose("up", "-d", "--wait", "--no-deps", "--no-recreate", "--scale", f"was={n}", "was")
+
+    def scale(self, n, timeout=60):
+        """Resize the Django service as `make scale` does: returns once the balancer routes to exactly the n
+        replicas, with the seconds that took after they were healthy."""
+        self.resize(n)
+        return self.wait_members(n, timeout)
 
     def build_version(self, version):
         """An image of the app as shipped that reports another version, tagged django-clustering/was:<version>
         (a tag of its own: `make up`'s images are never touched); returns the tag."""
-        base = f"django-clustering/was:{os.environ.get('TAG', 'dev')}"
+        base = f"django-clustering/was:{self.environment().get('TAG', 'dev')}"
         self.docker.images.build(fileobj=io.BytesIO(f"FROM {base}\nENV APP_VERSION={version}\n".encode()),
                                  tag=f"django-clustering/was:{version}", rm=True)
         return version
 
-    def deploy(self, **env):
+    def deploy(self, **settings):
         """scripts/deploy (`make deploy`) on this stack, with these settings (TAG: the image to deploy)."""
-        return subprocess.run([ROOT / "scripts" / "deploy"], env={**os.environ, "COMPOSE_PROJECT_NAME": self.project,
-                              **env}, capture_output=True, text=True, timeout=600)
+        return subprocess.run([ROOT / "scripts" / "deploy"], cwd=ROOT, env=self.environment(**settings),
+                              capture_output=True, text=True, timeout=600)
 
     @contextlib.contextmanager
     def client_network(self):
@@ -190,7 +209,7 @@ class Cluster:
             network.connect(apache)
             apache.reload()
             address = apache.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
-            yield Cluster(self.project, f"http://{address}", self.docker, host="127.0.0.1")
+            yield Cluster(self.project, f"http://{address}", self.docker, self.env, host="127.0.0.1")
         finally:
             network.disconnect(apache, force=True)
             network.remove()
@@ -198,15 +217,14 @@ class Cluster:
     def members(self, service="apache"):
         """The balancer's members as Apache (or another service running it) sees them: {address: state}, a
         state such as "Init,Ok"."""
-        lines = self.service(service).exec_run(["balancer-status"]).output.decode().splitlines()[1:]
-        return {line.split()[1].split("//")[1].split(":")[0]: line.split()[2] for line in lines if line.strip()}
+        lines = self.service(service).exec_run(["balancer-status", "--members"]).output.decode().splitlines()
+        return dict(line.split() for line in lines if line.strip())
 
     def member_count(self):
         return len(self.members())
 
     def replica_addresses(self):
-        network = f"{self.project}_back"
-        return {c.attrs["NetworkSettings"]["Networks"][network]["IPAddress"] for c in self.replicas().values()}
+        return {self.address(c) for c in self.replicas().values()}
 
     def wait_served_by(self, name, timeout, since=None):
         """Sends cookie-less requests until the replica `name` answers one; returns the seconds since
@@ -276,15 +294,30 @@ def browser_get(session, url, **kwargs):
 
 @dataclass
 class Outcome:
+    """One request of any load generator (Traffic, Chaos, the bench's closed loop): ok when it got an answer
+    below 400 (a redirect is an answer), or a 4xx the client asked for (a sign-up sent again: username taken)."""
+
     started: float
     ended: float
     status: int | None  # None: no HTTP response at all
-    served_by: str | None
+    served_by: str | None = None
     error: str | None = None
+    action: str = "GET"
+    expected: bool = False
 
     @property
     def ok(self):
-        return self.status is not None and 200 <= self.status < 300
+        return self.status is not None and (self.status < 400 or self.expected)
+
+    @property
+    def seconds(self):
+        return self.ended - self.started
+
+    @classmethod
+    def from_loadgen(cls, row):
+        """From bench/failover.py's [start, latency, status (0: none), error] rows."""
+        start, latency, status, error = row
+        return cls(start, start + latency, status or None, error=error or None)
 
 
 @dataclass
@@ -341,7 +374,7 @@ class Traffic:
         return [o for o in self.outcomes if not o.ok]
 
     def slowest(self):
-        return max((o.ended - o.started for o in self.outcomes), default=0.0)
+        return max((o.seconds for o in self.outcomes), default=0.0)
 
 
 class SwarmCluster(Cluster):
@@ -368,8 +401,7 @@ class SwarmCluster(Cluster):
         subprocess.run(["docker", "--host", self.engine, "service", *args, "--detach=false"], check=True,
                        capture_output=True, timeout=timeout)
 
-    def scale(self, n):
-        """Resize the Django service; returns when the new replicas are healthy."""
+    def resize(self, n):
         # `docker service scale` waits 5 s to see the tasks stable even when there is nothing to do.
         if self.docker.services.get(f"{self.project}_was").attrs["Spec"]["Mode"]["Replicated"]["Replicas"] != n:
             self.swarm("scale", f"{self.project}_was={n}")
