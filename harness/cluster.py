@@ -2,9 +2,11 @@
 (docker SDK) and its balancer."""
 import contextlib
 import io
+import ipaddress
 import json
 import os
 import pathlib
+import random
 import subprocess
 import threading
 import time
@@ -20,6 +22,9 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUCKET = "django-clustering"
 # Replicas of a test stack.
 REPLICAS = 2
+PRIVATE_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+# Client networks of the tests' own (client_network), outside PRIVATE_NETWORKS: RFC 2544's, for benchmarking.
+CLIENT_SUBNETS = ipaddress.ip_network("198.18.0.0/15")
 
 
 @contextlib.contextmanager
@@ -41,6 +46,11 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
         "REPLICA_LIVENESS_SECONDS": "20",
         # A request queued that long is refused sooner (tests/test_edge.py).
         "REQUEST_QUEUE_SECONDS": "5",
+        # Every client of the suite and the bench comes from a private address (the host, as the front network's
+        # gateway, or a container) and signs up, logs in and posts far more than a person: the abuse limits
+        # apply only to other addresses (tests/test_abuse_limits.py sends from one of its own).
+        "RATE_LIMIT_EXEMPT": PRIVATE_NETWORKS,
+        "UPLOAD_QUOTA_BYTES": str(2**40),
         **settings,
     })
     subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=stack.environment())
@@ -59,11 +69,13 @@ class Cluster:
     """A running stack: its Compose project, the settings and compose files it was started with (env: Compose's
     variables, COMPOSE_FILE among them, for every command run on it), and its URL."""
 
-    def __init__(self, project, base_url, client=None, env=None):
+    def __init__(self, project, base_url, client=None, env=None, host=None):
         self.project = project
         self.base_url = base_url
         self.docker = client or docker.from_env()
         self.env = {**(env or {}), "COMPOSE_PROJECT_NAME": project}
+        # The Host header its visitors send, when base_url's is not one the site answers to.
+        self.host = host
 
     def environment(self, **settings):
         """The environment for a command run on this stack (docker compose, scripts/*, make): this process's,
@@ -172,6 +184,35 @@ class Cluster:
         """scripts/deploy (`make deploy`) on this stack, with these settings (TAG: the image to deploy)."""
         return subprocess.run([ROOT / "scripts" / "deploy"], cwd=ROOT, env=self.environment(**settings),
                               capture_output=True, text=True, timeout=600)
+
+    @contextlib.contextmanager
+    def client_network(self):
+        """A bridge network of the caller's own, joined by Apache, with a subnet from CLIENT_SUBNETS: the host's
+        address on it is a client address of its own, as a visitor from elsewhere has. Yields a handle on this
+        stack whose URL is Apache's address there; removed afterwards."""
+        apache = self.apache()
+        subnets = list(CLIENT_SUBNETS.subnets(new_prefix=24))
+        for _ in range(5):  # a subnet another network holds: try another
+            subnet = random.choice(subnets)
+            try:
+                # Internal: never Apache's gateway, which its published port follows (it would move).
+                network = self.docker.networks.create(
+                    f"{self.project}-client-{subnet.network_address}", internal=True,
+                    ipam=docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=str(subnet))]))
+                break
+            except docker.errors.APIError as error:
+                if "overlap" not in str(error):
+                    raise
+        else:
+            raise AssertionError(f"no free /24 in {CLIENT_SUBNETS} after 5 tries")
+        try:
+            network.connect(apache)
+            apache.reload()
+            address = apache.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+            yield Cluster(self.project, f"http://{address}", self.docker, self.env, host="127.0.0.1")
+        finally:
+            network.disconnect(apache, force=True)
+            network.remove()
 
     def members(self, service="apache"):
         """The balancer's members as Apache (or another service running it) sees them: {address: state}, a

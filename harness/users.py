@@ -1,5 +1,6 @@
 """A person using the site through the balancer: a requests session with its cookies (ROUTEID too)."""
 import re
+from urllib.parse import urlsplit
 
 import requests
 
@@ -10,6 +11,8 @@ class Visitor:
         self.session = requests.Session()
         # Per request: a REQUESTS_CA_BUNDLE in the environment would override a session's verify.
         self.verify = getattr(cluster, "ca", True)
+        if getattr(cluster, "host", None):
+            self.session.headers["Host"] = cluster.host
 
     def get(self, path, **kwargs):
         return self.session.get(self.cluster.url(path), timeout=30, verify=self.verify, **kwargs)
@@ -21,8 +24,9 @@ class Visitor:
             if "csrftoken" not in self.session.cookies:
                 self.get("/login")
             data["csrfmiddlewaretoken"] = self.session.cookies["csrftoken"]
+        headers = {"Referer": self.cluster.url("/"), **kwargs.pop("headers", {})}
         return self.session.post(self.cluster.url(path), data=data, files=files, timeout=60, verify=self.verify,
-                                 headers={"Referer": self.cluster.url("/")}, allow_redirects=False, **kwargs)
+                                 headers=headers, allow_redirects=False, **kwargs)
 
     def sign_up(self, username, password="correct-horse-battery-9"):
         response = self.post("/signup", {"username": username, "password1": password, "password2": password})
@@ -37,7 +41,9 @@ class Visitor:
 
     def pin(self, route):
         """Sends the next requests to the replica with this route, as a ROUTEID cookie does."""
-        self.session.cookies.set("ROUTEID", f".{route}", domain="127.0.0.1", path="/")
+        # For the host the site is addressed as (requests files cookies under the Host header when one is set).
+        host = getattr(self.cluster, "host", None) or urlsplit(self.cluster.base_url).hostname
+        self.session.cookies.set("ROUTEID", f".{route}", domain=host, path="/")
 
     def upload(self, content, filename="photo.jpg", caption="", **kwargs):
         return self.post("/posts/new", {"caption": caption}, files={"image": (filename, content)}, **kwargs)

@@ -49,3 +49,32 @@ def test_anonymous_visitors_cannot_post_like_or_comment(cluster):
     visitor = Visitor(cluster)
     assert visitor.upload(picture()).headers["Location"].startswith("/login")
     assert visitor.post("/posts/1/like").headers["Location"].startswith("/login")
+
+
+def test_an_author_deletes_a_post_and_its_row_likes_comments_and_image_go_even_from_apaches_cache(cluster, replicas):
+    author = Visitor(cluster).sign_up(f"deleter-{uuid.uuid4().hex[:8]}")
+    assert author.upload(picture(seed=21), caption="to be deleted").status_code == 302
+    post_id = re.search(r'id="post-(\d+)"', author.get("/").text).group(1)
+    image = author.feed_images()[0]
+    reader = Visitor(cluster).sign_up(f"reader-{uuid.uuid4().hex[:8]}")
+    assert reader.post(f"/posts/{post_id}/like").status_code == 302
+    assert reader.post(f"/posts/{post_id}/comments", {"body": "soon gone"}).status_code == 302
+    # Fetched twice: the second answer comes from Apache's cache (mod_cache adds Age to what it serves).
+    assert [reader.get(image).status_code for _ in range(2)] == [200, 200]
+    assert "Age" in reader.get(image).headers
+    # Someone else's post: not found, and nothing changes.
+    assert f'action="/posts/{post_id}/delete"' not in reader.get("/").text
+    assert reader.post(f"/posts/{post_id}/delete").status_code == 404
+    assert cluster.sql(f"SELECT COUNT(*) FROM feed_post WHERE id = {post_id}") == "1"
+
+    author.pin(sorted(cluster.routes().values())[-1])
+    assert f'action="/posts/{post_id}/delete"' in author.get("/").text
+    response = author.post(f"/posts/{post_id}/delete", {"next": "/"})
+    assert (response.status_code, response.headers["Location"]) == (302, "/")
+    assert "Your post was deleted." in author.get("/").text
+    for table in ("feed_post WHERE id", "feed_like WHERE post_id", "feed_comment WHERE post_id"):
+        assert cluster.sql(f"SELECT COUNT(*) FROM {table} = {post_id}") == "0", table
+    assert image.removeprefix("/") not in cluster.bucket_objects()
+    assert cluster.sql("SELECT COUNT(*) FROM feed_orphanimage") == "0"
+    for visitor in (reader, author, Visitor(cluster)):
+        assert visitor.get(image).status_code == 404

@@ -38,6 +38,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # After authentication (limits per user) and CSRF (a forged POST is refused before it counts).
+    "feed.limits.RateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -160,6 +162,25 @@ UPLOAD_MAX_FRAMES = env.integer("UPLOAD_MAX_FRAMES", 100)
 # upload that waits longer than UPLOAD_DECODE_WAIT_SECONDS for its turn gets a 503 to retry.
 UPLOAD_DECODES_PER_PROCESS = env.integer("UPLOAD_DECODES_PER_PROCESS", 1)
 UPLOAD_DECODE_WAIT_SECONDS = env.number("UPLOAD_DECODE_WAIT_SECONDS", 10)
+# Bytes of images one user may keep (the sum of their posts' images); a post past it is refused with 403.
+UPLOAD_QUOTA_BYTES = env.integer("UPLOAD_QUOTA_BYTES", 256 * 1024 * 1024)
+
+# Abuse limits (feed/limits.py), counted in Redis so that they hold across replicas: every POST counts,
+# accepted or refused; past a limit, 429 with Retry-After. "COUNT/PERIOD" (10/h, 30/15m) or "off".
+# Per client address (as Apache saw it), per signed-in user, and for log-ins per username (failures only).
+RATE_LIMITS = {
+    "signup": {"address": env.rate("RATE_SIGNUP_ADDRESS", "10/h")},
+    "guest": {"address": env.rate("RATE_GUEST_ADDRESS", "10/h")},
+    "login": {"address": env.rate("RATE_LOGIN_ADDRESS", "60/h"), "username": env.rate("RATE_LOGIN_USERNAME", "20/h")},
+    "post": {"address": env.rate("RATE_POST_ADDRESS", "60/h"), "user": env.rate("RATE_POST_USER", "30/h")},
+    "comment": {"address": env.rate("RATE_COMMENT_ADDRESS", "240/h"), "user": env.rate("RATE_COMMENT_USER", "120/h")},
+}
+# Client addresses or networks never limited (monitoring, say): "203.0.113.7,10.0.0.0/8".
+RATE_LIMIT_EXEMPT = env.networks("RATE_LIMIT_EXEMPT", [])
+
+# Where a replica tells Apache that an image is gone (a deleted post), so that its cache drops its copy: every
+# address of this host is told (apache/conf/internal.conf). Empty: no Apache caches images (GCS_PUBLIC_URL).
+MEDIA_CACHE_PURGE_URL = env.string("MEDIA_CACHE_PURGE_URL", "http://apache:8082")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

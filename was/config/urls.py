@@ -14,6 +14,7 @@ urlpatterns = [
     path("posts/new", views.new_post, name="new_post"),
     path("posts/<int:post_id>/like", views.toggle_like, name="like"),
     path("posts/<int:post_id>/comments", views.add_comment, name="comment"),
+    path("posts/<int:post_id>/delete", views.delete_post, name="delete_post"),
     path("whoami", views.whoami, name="whoami"),
     path("admin/", admin.site.urls),
 ]

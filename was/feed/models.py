@@ -10,6 +10,9 @@ class Post(models.Model):
     image = models.ImageField(max_length=200)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # Bytes of the image, counted against its author's quota (UPLOAD_QUOTA_BYTES). Null (not counted) for posts
+    # made before it, and by a release before it while a deploy runs both (a NOT NULL column would break it).
+    size = models.PositiveBigIntegerField(null=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
@@ -36,3 +39,12 @@ class Comment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+
+
+class OrphanImage(models.Model):
+    """An image whose post is gone, still to be removed from the bucket and from Apache's cache (feed/media.py).
+    Written in the transaction that deletes the post and removed once both are done, so a failure in between
+    (the bucket away) leaves this record for a retry, never an object kept forever, nor a post without its
+    image."""
+    name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -2,6 +2,7 @@ import logging
 import secrets
 import sys
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, Sum
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -69,12 +70,17 @@ def new_post(request):
                 return response
             return render(request, "feed/new_post.html", {"form": form}, status=400)
         image = form.checked_image
+        size = len(image.content)
+        if over_quota(request.user, size):
+            quota = settings.UPLOAD_QUOTA_BYTES // (1024 * 1024)
+            form.add_error("image", f"Your photos would take more than your {quota} MB. Delete a post to make room.")
+            return render(request, "feed/new_post.html", {"form": form}, status=403)
         # What was checked, without its metadata: never the upload's own bytes.
         name = default_storage.save(object_name(image.extension), ContentFile(image.content))
         try:
             with transaction.atomic():
                 Post.objects.create(author=request.user, caption=form.cleaned_data["caption"], image=name,
-                                    width=image.width, height=image.height)
+                                    width=image.width, height=image.height, size=size)
         except DatabaseError:
             # No row, so no object either: an orphan in the bucket is a leak nobody would ever see.
             log.exception("post not saved, deleting %s", name)
@@ -83,6 +89,26 @@ def new_post(request):
             return render(request, "feed/new_post.html", {"form": form}, status=503)
         return redirect("home")
     return render(request, "feed/new_post.html", {"form": form})
+
+
+def over_quota(user, size):
+    """True if an image of `size` bytes would take the user's images past UPLOAD_QUOTA_BYTES. (Uploads sent at
+    the same moment may each pass it by one image.)"""
+    used = Post.objects.filter(author=user).aggregate(used=Sum("size"))["used"] or 0
+    return used + size > settings.UPLOAD_QUOTA_BYTES
+
+
+@login_required
+@require_POST
+def delete_post(request, post_id):
+    """The author deletes a post: its row, likes and comments in one transaction, which also records its image as
+    an orphan, removed from the bucket and Apache's cache once it commits (feed/media.py). Nobody ever sees a
+    post without its image, and an image whose removal failed stays recorded until a retry succeeds. Someone
+    else's post: 404, and nothing changes."""
+    with transaction.atomic():
+        get_object_or_404(Post.objects.select_for_update(), pk=post_id, author=request.user).delete()
+    messages.info(request, "Your post was deleted.")
+    return HttpResponseRedirect(sent_from(request))
 
 
 def sent_from(request):

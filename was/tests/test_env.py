@@ -97,3 +97,34 @@ def test_strings_empty_is_an_empty_list_and_unset_the_default(monkeypatch):
     assert env.strings(NAME, ["localhost", "127.0.0.1"]) == ["localhost", "127.0.0.1"]
     monkeypatch.setenv(NAME, "")
     assert env.strings(NAME, ["localhost"]) == []
+
+
+@pytest.mark.parametrize(("value", "parsed"), [
+    ("10/h", (10, 3600)), ("30/15m", (30, 900)), ("5/90s", (5, 90)), ("100/d", (100, 86400)), (" 7/2H ", (7, 7200)),
+    ("off", None),
+])
+def test_rate_is_a_count_per_period(monkeypatch, value, parsed):
+    monkeypatch.setenv(NAME, value)
+    assert env.rate(NAME, "1/s") == parsed
+
+
+def test_rate_unset_gives_the_default():
+    assert env.rate(NAME, "3/m") == (3, 60)
+
+
+@pytest.mark.parametrize("value", ["", "10", "10/", "10/x", "0/h", "-1/h", "10/0m", "ten/h", "10/h/2", "1.5/h"])
+def test_a_malformed_rate_says_how_to_write_one(monkeypatch, value):
+    monkeypatch.setenv(NAME, value)
+    with pytest.raises(ImproperlyConfigured, match=f"{NAME} must be a rate such as 10/h"):
+        env.rate(NAME, "1/s")
+
+
+def test_networks_are_addresses_or_networks(monkeypatch):
+    monkeypatch.setenv(NAME, "203.0.113.7, 10.0.0.0/8,2001:db8::/32")
+    assert [str(n) for n in env.networks(NAME, [])] == ["203.0.113.7/32", "10.0.0.0/8", "2001:db8::/32"]
+
+
+def test_a_malformed_network_is_named(monkeypatch):
+    monkeypatch.setenv(NAME, "10.0.0.0/8,not-an-address")
+    with pytest.raises(ImproperlyConfigured, match=f"{NAME} must list IP addresses or networks: .*not-an-address"):
+        env.networks(NAME, [])
