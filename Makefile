@@ -96,13 +96,13 @@ $(CHECK_VENV)/.installed: requirements-check.txt
 
 # Shell scripts have no extension: they are the files whose first line is a bash or sh shebang (a file deleted
 # but not yet from git reads as no line). The unit tests live beside the code they test (was/, apache/, base/:
-# the images' version policy), with Django's settings for them in was/tests/settings.py.
+# the images' version policy, scripts/: the backup archive), with Django's settings for them in was/tests/settings.py.
 check: $(CHECK_VENV)/.installed ## Lint (ruff, shellcheck) and unit tests: no Docker, under a minute
 	@$(CHECK_VENV)/bin/ruff check --quiet
 	@git ls-files --cached --others --exclude-standard \
 	  | awk '(getline line < $$0) > 0 && line ~ /^#!.*(bash|\/sh)/ { print } { close($$0) }' \
 	  | xargs $(CHECK_VENV)/bin/shellcheck
-	@$(CHECK_VENV)/bin/pytest --quiet --ds=tests.settings was apache base
+	@$(CHECK_VENV)/bin/pytest --quiet --ds=tests.settings was apache base scripts
 
 $(VENV)/.installed: tests/requirements.txt
 	python3 -m venv $(VENV)
