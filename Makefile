@@ -25,10 +25,12 @@ BENCH_SECONDS ?= 2
 BENCH_ARGS ?=
 # Seconds of chaos for `make chaos`.
 DURATION ?= 300
-# The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
+# The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down; backup and restore when no Compose project runs).
 STACK ?= django-clustering-swarm
+# Where `make backup` writes its archives and `make backups` lists them (docs/operations.md, "Backups").
+export BACKUP_DIR ?= backups
 
-.PHONY: help up deploy scale rotate-secrets down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
+.PHONY: help up deploy scale rotate-secrets down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down backup restore backups
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -88,6 +90,15 @@ logs: ## Follow the logs of every service
 
 status: ## Show the balancer's members: route, address, state, requests served
 	@$(COMPOSE) exec -T apache balancer-status
+
+backup: ## Archive the database and the posts' images, while serving, into BACKUP_DIR (default backups/)
+	@COMPOSE_PROJECT_NAME=$(PROJECT) STACK=$(STACK) scripts/backup create
+
+restore: ## Restore FILE=<archive> into this stack, whose database must be empty (FORCE=1: replace it)
+	@COMPOSE_PROJECT_NAME=$(PROJECT) STACK=$(STACK) scripts/backup restore "$(FILE)"
+
+backups: ## List the archives in BACKUP_DIR
+	@scripts/backup list
 
 $(CHECK_VENV)/.installed: requirements-check.txt
 	python3 -m venv $(CHECK_VENV)

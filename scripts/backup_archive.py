@@ -23,8 +23,9 @@ FORMAT = b"django-clustering backup 1\n"
 DUMP = "db.sql"
 MEDIA = "media"  # the storage's location in the bucket (was/config/settings.py): objects are media/<Post.image>
 
-# One INSERT statement of mariadb-dump --complete-insert: a line (the dump escapes newlines in values).
-INSERT = re.compile(r"INSERT INTO `feed_post` \(([^)]*)\) VALUES (.*);$")
+# One INSERT statement of mariadb-dump --complete-insert. It may span lines, a row to a line (MariaDB 11), but a
+# row never does: the dump escapes newlines in values, so the statement ends on the first line ending in ';'.
+INSERT = re.compile(r"INSERT INTO `feed_post` \(([^)]*)\) VALUES (.*);$", re.S)
 # A value of a row: a quoted string (backslash escapes) or a bare word (number, NULL); or a row's punctuation.
 TOKEN = re.compile(r"'((?:[^'\\]|\\.)*)'|([^,()'\s]+)|([(),])", re.S)
 ESCAPES = {"0": "\0", "b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a"}
@@ -56,14 +57,22 @@ def rows(values):
 def image_names(dump_lines):
     """The bucket objects (media/<Post.image>) that the dump's posts refer to, in order, without duplicates."""
     names = {}
-    for line in dump_lines:
-        match = INSERT.match(line)
-        if not match:
+    lines = iter(dump_lines)
+    for line in lines:
+        if not line.startswith("INSERT INTO `feed_post` "):
             continue
+        statement = [line.rstrip("\n")]
+        while not statement[-1].endswith(";"):
+            statement.append(next(lines).rstrip("\n"))
+        match = INSERT.match("\n".join(statement))
         column = [c.strip(" `") for c in match.group(1).split(",")].index("image")
         for row in rows(match.group(2)):
             if row[column]:
-                names[f"{MEDIA}/{row[column]}"] = None
+                name = f"{MEDIA}/{row[column]}"
+                # Names the app chooses (posts/<uuid>.<ext>): safe in a path, a URL and curl's configuration.
+                if not safe_name(name) or not re.fullmatch(r"[A-Za-z0-9._/-]+", name):
+                    raise Refused(f"a post's image is named {name!r}, not a name the app chooses")
+                names[name] = None
     return list(names)
 
 
@@ -173,8 +182,8 @@ def check_uploads(source, answers):
 
 
 def main(command, *args):
-    context = {"unpack": f"{args[0] if args else ''} is refused, nothing was changed",
-               "check-uploads": "restore stopped before loading the database"}.get(command, command)
+    context = {"images": "backup", "unpack": f"restore: {args[0] if args else ''} is refused, nothing was changed",
+               "check-uploads": "restore: stopped before loading the database"}.get(command, command)
     try:
         if command == "images":
             with open(args[0], encoding="utf-8", errors="replace") as dump:
@@ -188,7 +197,7 @@ def main(command, *args):
         else:
             raise SystemExit(__doc__)
     except Refused as exc:
-        print(f"restore: {context}: {exc}.", file=sys.stderr)
+        print(f"{context}: {exc}.", file=sys.stderr)
         return 1
     return 0
 

@@ -13,11 +13,13 @@ COLUMNS = "(`id`, `caption`, `image`, `width`, `height`, `created_at`, `author_i
 DUMP = f"""-- MariaDB dump
 INSERT INTO `auth_user` (`id`, `username`) VALUES (1,'posts/not-an-image.jpg');
 INSERT INTO `feed_post` {COLUMNS} VALUES (1,'it\\'s (a), \\'posts/fake.jpg\\'','posts/a.jpg',1,1,'2026-01-01 00:00:00',1),(2,'two\\nlines \\\\','posts/b.png',1,1,'2026-01-01 00:00:00',1);
-INSERT INTO `feed_post` (`image`, `id`) VALUES ('posts/c.gif',3),('posts/a.jpg',4),('',5);
+INSERT INTO `feed_post` (`image`, `id`) VALUES ('posts/c.gif',3),
+('posts/a.jpg',4),
+('',5);
 """
 
 
-def test_image_names_are_the_image_column_of_every_post_row_whatever_the_captions_hold():
+def test_image_names_are_the_image_column_of_every_post_row_whatever_the_captions_hold_on_one_line_or_many():
     assert image_names(DUMP.splitlines()) == ["media/posts/a.jpg", "media/posts/b.png", "media/posts/c.gif"]
 
 
