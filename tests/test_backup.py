@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from harness.cluster import ROOT, SwarmCluster, Traffic, running_stack
+from harness.cluster import BUCKET, ROOT, SwarmCluster, Traffic, running_stack
 from harness.pictures import picture
 from harness.users import Visitor
 
@@ -133,3 +133,14 @@ def test_restore_into_a_fresh_stack_gives_back_the_same_users_posts_comments_lik
     assert member.user() == username and "backed up" in member.get("/").text
     again = backup(target, "restore", archive, backup_dir=tmp_path)
     assert again.returncode != 0 and "not empty" in again.stderr
+
+
+def test_a_backup_of_a_post_whose_image_is_lost_fails_naming_it_and_writes_nothing(target, tmp_path):
+    # The restored stack (the test above): one of its images deleted behind the app's back.
+    image = target.sql("SELECT image FROM feed_post ORDER BY id LIMIT 1")
+    name = f"media/{image}".replace("/", "%2F")
+    target.exec("gcs", f"curl -fsS -X DELETE http://127.0.0.1:4443/storage/v1/b/{BUCKET}/o/{name}")
+    result = backup(target, "create", backup_dir=tmp_path / "backups")
+    assert result.returncode != 0 and f"media/{image}" in result.stderr and "lost" in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1
+    assert not list((tmp_path / "backups").iterdir()), "nothing written, not even a partial archive"
