@@ -25,10 +25,12 @@ BENCH_SECONDS ?= 2
 BENCH_ARGS ?=
 # Seconds of chaos for `make chaos`.
 DURATION ?= 300
-# The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down).
+# The stack's name on Docker Swarm (swarm-up, swarm-scale, swarm-down; backup and restore when no Compose project runs).
 STACK ?= django-clustering-swarm
+# Where `make backup` writes its archives and `make backups` lists them (docs/operations.md, "Backups").
+export BACKUP_DIR ?= backups
 
-.PHONY: help up deploy scale rotate-secrets down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down
+.PHONY: help up deploy scale rotate-secrets down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down backup restore backups
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -89,6 +91,15 @@ logs: ## Follow the logs of every service
 status: ## Show the balancer's members: route, address, state, requests served
 	@$(COMPOSE) exec -T apache balancer-status
 
+backup: ## Archive the database and the posts' images, while serving, into BACKUP_DIR (default backups/)
+	@COMPOSE_PROJECT_NAME=$(PROJECT) STACK=$(STACK) scripts/backup create
+
+restore: ## Restore FILE=<archive> into this stack, whose database must be empty (FORCE=1: replace it)
+	@COMPOSE_PROJECT_NAME=$(PROJECT) STACK=$(STACK) scripts/backup restore "$(FILE)"
+
+backups: ## List the archives in BACKUP_DIR
+	@scripts/backup list
+
 $(CHECK_VENV)/.installed: requirements-check.txt
 	python3 -m venv $(CHECK_VENV)
 	$(CHECK_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-check.txt
@@ -96,13 +107,13 @@ $(CHECK_VENV)/.installed: requirements-check.txt
 
 # Shell scripts have no extension: they are the files whose first line is a bash or sh shebang (a file deleted
 # but not yet from git reads as no line). The unit tests live beside the code they test (was/, apache/, base/:
-# the images' version policy), with Django's settings for them in was/tests/settings.py.
+# the images' version policy, scripts/: the backup archive), with Django's settings for them in was/tests/settings.py.
 check: $(CHECK_VENV)/.installed ## Lint (ruff, shellcheck) and unit tests: no Docker, under a minute
 	@$(CHECK_VENV)/bin/ruff check --quiet
 	@git ls-files --cached --others --exclude-standard \
 	  | awk '(getline line < $$0) > 0 && line ~ /^#!.*(bash|\/sh)/ { print } { close($$0) }' \
 	  | xargs $(CHECK_VENV)/bin/shellcheck
-	@$(CHECK_VENV)/bin/pytest --quiet --ds=tests.settings was apache base
+	@$(CHECK_VENV)/bin/pytest --quiet --ds=tests.settings was apache base scripts
 
 $(VENV)/.installed: tests/requirements.txt
 	python3 -m venv $(VENV)
