@@ -17,6 +17,7 @@ from harness.users import Visitor
 
 # compose.yaml's defaults: the count each limit allows per hour.
 SIGNUPS, GUESTS, LOGINS, FAILURES_PER_USERNAME, POSTS_PER_USER, COMMENTS_PER_USER = 10, 10, 60, 20, 30, 120
+POSTS_PER_ADDRESS, COMMENTS_PER_ADDRESS = 60, 240
 REDIS_RETRY_SECONDS = 5
 
 
@@ -106,6 +107,27 @@ def test_posts_and_comments_are_limited_per_user(cluster, replicas, elsewhere, w
     # Another user at the same address has a count of their own.
     other = Visitor(elsewhere).sign_up(f"other-{uuid.uuid4().hex[:8]}")
     assert other.upload(picture(seed=8)).status_code == 302
+
+
+@pytest.mark.parametrize(("what", "per_user", "per_address"), [("posts", POSTS_PER_USER, POSTS_PER_ADDRESS),
+                                                              ("comments", COMMENTS_PER_USER, COMMENTS_PER_ADDRESS)])
+def test_posts_and_comments_are_limited_per_address_across_its_users(cluster, replicas, elsewhere, what, per_user,
+                                                                    per_address):
+    routes = sorted(cluster.routes().values())
+    # A post to comment on, from the suite's own address.
+    owner = Visitor(cluster).sign_up(f"owner-{uuid.uuid4().hex[:8]}")
+    assert owner.upload(picture(seed=9)).status_code == 302
+    post_id = re.search(r'id="post-(\d+)"', owner.get("/").text).group(1)
+    # Enough users at one address that each stays within its own limit and together they reach the address's.
+    users = [Visitor(elsewhere).sign_up(f"neighbour-{uuid.uuid4().hex[:8]}") for _ in range(per_address // per_user + 1)]
+
+    def send(user):  # refused by the form (cheap), counted all the same
+        return user.upload(b"") if what == "posts" else user.post(f"/posts/{post_id}/comments", {"body": ""})
+
+    for user in users[:-1]:
+        exhaust(user, routes, per_user, lambda u=user: send(u), 400)
+    last = users[-1]
+    assert_refused_by_every_replica(last, routes, lambda: send(last), what)
 
 
 def test_a_forged_x_forwarded_for_or_x_real_ip_changes_nothing(cluster, replicas, elsewhere):
