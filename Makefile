@@ -16,7 +16,7 @@ export CA_BUNDLE ?= $(firstword $(wildcard /etc/ssl/certs/ca-certificates.crt /e
 VENV := .venv
 # What the replicas report as their version (/healthz, X-App-Version, make status): the commit built.
 export APP_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-# `make check`'s own venv: lint tools and the app's packages, none of the stack tier's (docker SDK, testcontainers).
+# `make check`'s own venv: lint tools and the app's packages, none of the stack tier's (the docker SDK).
 CHECK_VENV := .venv-check
 
 # Seconds of each measured run of `make bench` (16 alternating rounds per comparison: a full bench takes
