@@ -39,6 +39,12 @@ def plot(results, path):
     plt.close(figure)
 
 
+def errors(run):
+    """The run's failed requests, and of which kinds per round: "15 (read 0+15)"."""
+    kinds = ", ".join(f"{kind} {'+'.join(map(str, rounds))}" for kind, rounds in run["error_kinds"].items())
+    return f"{run['errors']} ({kinds})" if kinds else str(run["errors"])
+
+
 def summary(results, targets):
     m = results["machine"]
     rows = [
@@ -109,7 +115,7 @@ def summary(results, targets):
             ("photo post, Apache buffering bodies", phases["buffering"]["upload"]["buffered"], "apache")):
         cpu = f"{run['cpu_ms_per_request'][balancer]:.3f}" if balancer else ""
         lines.append(f"| {label} | {run['rps']:.0f} | {run['latency_ms']['p50']:.1f} | "
-                     f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} | {run['errors']} |")
+                     f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} | {errors(run)} |")
     for variant, f in phases["failover"].items():
         lines += ["", f"Failover ({variant}): {f['clients']} clients, {f['replicas']} replicas, {f['killed']} "
                   f"SIGKILLed after {f['seconds'] / 2:g} s of {f['seconds']:g} (dead {f['kill_ms']:.0f} ms after "

@@ -276,6 +276,10 @@ def combine(runs):
     return {
         "rps": requests / duration, "requests": requests, "rounds": [round(r["rps"], 1) for r in runs],
         "errors": sum(sum(r["errors"].values()) for r in runs),
+        # wrk's kinds (connect, read, write, status, timeout) with a count, and in which rounds: an error seen in
+        # one round only points at an event (a child of Apache exiting, a reload), in every round at a setting.
+        "error_kinds": {kind: [r["errors"][kind] for r in runs] for kind in runs[0]["errors"]
+                        if any(r["errors"][kind] for r in runs)},
         "latency_ms": {k: statistics.mean(r["latency_ms"][k] for r in runs) for k in runs[0]["latency_ms"]},
         "cpu_ms_per_request": {k: statistics.mean(r["cpu_ms_per_request"][k] for r in runs)
                                for k in runs[0]["cpu_ms_per_request"]},
