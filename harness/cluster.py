@@ -23,6 +23,11 @@ BUCKET = "django-clustering"
 # Replicas of a test stack.
 REPLICAS = 2
 PRIVATE_NETWORKS = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16"
+# Every client of the suite and the bench comes from a private address (the host, as the front network's gateway,
+# or a container) and signs up, logs in and posts far more than a person: on their stacks (Compose and Swarm) the
+# abuse limits apply only to other addresses (tests/test_abuse_limits.py sends from one of its own), and the
+# storage quota is lifted.
+UNLIMITED_CLIENTS = {"RATE_LIMIT_EXEMPT": PRIVATE_NETWORKS, "UPLOAD_QUOTA_BYTES": str(2**40)}
 # Client networks of the tests' own (client_network), outside PRIVATE_NETWORKS: RFC 2544's, for benchmarking.
 CLIENT_SUBNETS = ipaddress.ip_network("198.18.0.0/15")
 
@@ -46,11 +51,7 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
         "REPLICA_LIVENESS_SECONDS": "20",
         # A request queued that long is refused sooner (tests/test_edge.py).
         "REQUEST_QUEUE_SECONDS": "5",
-        # Every client of the suite and the bench comes from a private address (the host, as the front network's
-        # gateway, or a container) and signs up, logs in and posts far more than a person: the abuse limits
-        # apply only to other addresses (tests/test_abuse_limits.py sends from one of its own).
-        "RATE_LIMIT_EXEMPT": PRIVATE_NETWORKS,
-        "UPLOAD_QUOTA_BYTES": str(2**40),
+        **UNLIMITED_CLIENTS,
         **settings,
     })
     subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=stack.environment())
@@ -391,7 +392,9 @@ class SwarmCluster(Cluster):
     (<stack>_was.<slot>), resizing by Swarm."""
 
     def __init__(self, project, base_url, engine):
-        super().__init__(project, base_url, docker.DockerClient(base_url=engine))
+        # Commands run on it (scripts/*) reach its engine and find it as the stack STACK.
+        super().__init__(project, base_url, docker.DockerClient(base_url=engine),
+                         env={"DOCKER_HOST": engine, "STACK": project})
         self.engine = engine
 
     def containers(self, service, **filters):

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from harness.canary import running_canary
-from harness.cluster import PRIVATE_NETWORKS, REPLICAS, ROOT, SwarmCluster, running_stack
+from harness.cluster import REPLICAS, ROOT, UNLIMITED_CLIENTS, SwarmCluster, running_stack
 from harness.engine import STACK_PORT, isolated_engine
 
 
@@ -34,9 +34,7 @@ def running_swarm_stack(secrets_dir, engine):
         "WAS_REPLICAS": str(REPLICAS),
         "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
         "BACKEND_TIMEOUT": "10",
-        # As running_stack's: the suite's clients are not limited.
-        "RATE_LIMIT_EXEMPT": PRIVATE_NETWORKS,
-        "UPLOAD_QUOTA_BYTES": str(2**40),
+        **UNLIMITED_CLIENTS,
     }
     subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=env)
     try:

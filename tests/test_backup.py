@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from harness.cluster import BUCKET, ROOT, SwarmCluster, Traffic, running_stack
+from harness.cluster import BUCKET, ROOT, Traffic, running_stack
 from harness.pictures import picture
 from harness.users import Visitor
 
@@ -32,9 +32,8 @@ def content(stack):
 def backup(stack, *args, backup_dir):
     """scripts/backup (what `make backup`, `make restore` run) on the stack: a Compose project, or a Swarm stack
     in an engine of its own (the script finds none of a Compose project of that name there)."""
-    engine = {"DOCKER_HOST": stack.engine} if isinstance(stack, SwarmCluster) else {}
     return subprocess.run([ROOT / "scripts" / "backup", *map(str, args)], capture_output=True, text=True, timeout=600,
-                          env=stack.environment(STACK=stack.project, BACKUP_DIR=str(backup_dir), **engine))
+                          env=stack.environment(BACKUP_DIR=str(backup_dir)))
 
 
 @pytest.fixture(scope="module")
