@@ -45,6 +45,13 @@ def errors(run):
     return f"{run['errors']} ({kinds})" if kinds else str(run["errors"])
 
 
+def window(w):
+    """What clients saw while something happened (bench/run.py `under_load`)."""
+    return (f"{w['seconds']:.0f} s under {w['clients']} clients: {w['requests']} requests sent meanwhile, "
+            f"{w['failed']} failed, p99 {w['p99_latency_ms']:.0f} ms, slowest {w['max_latency_ms']:.0f} ms"
+            + (f"; failures: {', '.join(w['failure_kinds'])}" if w["failure_kinds"] else "") + ".")
+
+
 def summary(results, targets):
     m = results["machine"]
     rows = [
@@ -71,6 +78,10 @@ def summary(results, targets):
         ("buffering_feed_cost_ratio", "Buffering bodies, feed: buffered / streamed", "{:.2f}"),
         ("deploy_failed", "Failed requests during `make deploy` of a new version (32 clients)", "{}"),
         ("deploy_max_latency_ms", "Slowest request during the deploy (ms)", "{:.0f}"),
+        ("scaleup_failed", "Failed requests while scaling 2 -> 4 replicas (32 clients)", "{}"),
+        ("scaleup_max_latency_ms", "Slowest request while scaling up, members added without a reload (ms)", "{:.0f}"),
+        ("scaleup_reload_max_latency_ms", "Slowest request while scaling up, each member added by a reload (ms)",
+         "{:.0f}"),
     ]
     lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
              f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
@@ -125,9 +136,10 @@ def summary(results, targets):
                   f"{f['p99_latency_after_kill_ms']:.0f} ms, slowest {f['max_latency_ms']:.0f} ms"
                   + (f"; failures: {', '.join(f['failure_kinds'])}" if f["failure_kinds"] else "") + "."]
     d = phases["deploy"]
-    lines += ["", f"Deploy: {d['clients']} clients, {d['replicas']} replicas rolled onto a new version in "
-              f"{d['deploy_seconds']:.0f} s: {d['requests']} requests sent meanwhile, {d['failed']} failed, p99 "
-              f"{d['p99_latency_ms']:.0f} ms, slowest {d['max_latency_ms']:.0f} ms"
-              + (f"; failures: {', '.join(d['failure_kinds'])}" if d["failure_kinds"] else "") + "."]
+    lines += ["", f"Deploy: {d['replicas']} replicas rolled onto a new version in {window(d)}"]
+    for variant, label in (("slots", "members added through free balancer slots, no reload"),
+                           ("reload", "each new member added by a graceful reload of Apache")):
+        u = phases["scaleup"][variant]
+        lines += ["", f"Scale-up {u['from']} -> {u['to']} replicas, {label}, in {window(u)}"]
     lines.append("")
     return "\n".join(lines)

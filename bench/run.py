@@ -46,6 +46,7 @@ TARGETS = {
     "apache_vs_haproxy_ratio": (">=", 0.9),
     "buffering_feed_cost_ratio": (">=", 0.95),
     "deploy_failed": ("<=", 0),
+    "scaleup_failed": ("<=", 0),
     "buffering_upload_cost_ratio": (">=", 0.95),
 }
 
@@ -231,25 +232,43 @@ class Bench:
         load.start()
         return load, records
 
-    def deploy(self, clients=32, replicas=2, seconds=120):
-        """`make deploy` (scripts/deploy) of a new version of the app under `clients` closed-loop clients:
-        the requests sent while it ran, how many failed, p99 and slowest."""
-        self.resize(replicas)
-        version = self.cluster.build_version(f"{self.cluster.project}-v2")
+    def under_load(self, action, clients=32, seconds=120):
+        """`action()` run under `clients` closed-loop clients: what it returned, and how long it took, the
+        requests sent meanwhile, how many failed, p99 and slowest."""
         load, records = self.closed_loop(clients, seconds)
         time.sleep(5)
         started = time.time()
-        result = self.cluster.deploy(TAG=version)
+        returned = action()
         ended = time.time()
         load.join()
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
-        assert max(r.started for r in records) > ended, f"the load ended before the deploy ({ended - started:.0f} s)"
+        assert max(r.started for r in records) > ended, f"the load ended before the action ({ended - started:.0f} s)"
         during = [r for r in records if started <= r.started <= ended]
         failed = [r for r in during if not r.ok]
-        return {"replicas": replicas, "clients": clients, "deploy_seconds": ended - started, "requests": len(during),
-                "failed": len(failed), "failure_kinds": failure_kinds(failed),
-                "p99_latency_ms": percentile([r.seconds for r in during], 99) * 1000,
-                "max_latency_ms": max(r.seconds for r in during) * 1000, "image": f"django-clustering/was:{version}"}
+        return returned, {"clients": clients, "seconds": ended - started, "requests": len(during),
+                          "failed": len(failed), "failure_kinds": failure_kinds(failed),
+                          "p99_latency_ms": percentile([r.seconds for r in during], 99) * 1000,
+                          "max_latency_ms": max(r.seconds for r in during) * 1000}
+
+    def deploy(self, replicas=2):
+        """`make deploy` (scripts/deploy) of a new version of the app under load."""
+        self.resize(replicas)
+        version = self.cluster.build_version(f"{self.cluster.project}-v2")
+        result, window = self.under_load(lambda: self.cluster.deploy(TAG=version))
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        return {"replicas": replicas, **window, "image": f"django-clustering/was:{version}"}
+
+    def scaleups(self):
+        """Scaling up under load with new members taking free balancer slots (as shipped), and with no slot
+        free (MEMBER_RESERVE=0: each new member rewrites the configuration and reloads Apache)."""
+        result = {"slots": self.scaleup()}
+        with self.apache_settings(MEMBER_RESERVE="0"):
+            result["reload"] = self.scaleup()
+        return result
+
+    def scaleup(self, start=2, end=4):
+        self.cluster.scale(start)
+        _, window = self.under_load(lambda: self.cluster.scale(end), seconds=60)
+        return {"from": start, "to": end, **window}
 
     def resize(self, n):
         self.cluster.scale(n)
@@ -352,7 +371,8 @@ def main():
         phases = {}
         for name, run in (("overhead", bench.overhead), ("scaleout", bench.scaleout), ("peer", bench.peer),
                           ("media", lambda: bench.media(image)), ("buffering", bench.buffering),
-                          ("failover", lambda: bench.failovers(args.failover_seconds)), ("deploy", bench.deploy)):
+                          ("failover", lambda: bench.failovers(args.failover_seconds)), ("deploy", bench.deploy),
+                          ("scaleup", bench.scaleups)):
             phase_started = time.monotonic()
             phases[name] = run()
             print(f"bench: {name} took {time.monotonic() - phase_started:.0f} s", flush=True)
@@ -387,6 +407,9 @@ def main():
         "buffering_upload_cost_ratio": phases["buffering"]["upload"]["ratio"],
         "deploy_failed": phases["deploy"]["failed"],
         "deploy_max_latency_ms": phases["deploy"]["max_latency_ms"],
+        "scaleup_failed": phases["scaleup"]["slots"]["failed"],
+        "scaleup_max_latency_ms": phases["scaleup"]["slots"]["max_latency_ms"],
+        "scaleup_reload_max_latency_ms": phases["scaleup"]["reload"]["max_latency_ms"],
         "idle_cpu_ms_per_s": bench.idle_cpu_ms_per_s,
         "phases": phases,
         "bench_seconds": round(time.monotonic() - started),

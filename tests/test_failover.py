@@ -42,6 +42,6 @@ def test_a_dead_replica_leaves_the_balancer_without_a_reload(cluster, replicas):
     victim.kill(signal="SIGKILL")
     cluster.wait_members(len(replicas) - 1)
     log = cluster.apache().logs(since=since).decode()
-    assert "stopped without a reload" in log
-    assert "graceful restart" not in log
+    assert "without a reload: stopped route=" in log
+    assert "SIGUSR1" not in log
     assert all(served_by(requests.get(cluster.url("/whoami"), timeout=10)) != victim.name for _ in range(10))

@@ -1,4 +1,5 @@
 """`make scale`: new replicas are routed to within seconds; a scale-down under traffic costs no request."""
+import collections
 import time
 
 from harness.cluster import Traffic
@@ -28,3 +29,25 @@ def test_scale_down_under_traffic_loses_no_request(cluster, replicas):
     assert len(traffic.outcomes) > 100
     assert [o.error or o.status for o in traffic.failures()] == []
     assert len({o.served_by for o in traffic.outcomes}) == 3, "traffic never reached the third replica"
+
+
+def test_scale_2_to_6_to_2_under_traffic_changes_members_without_reloading_apache(cluster, replicas):
+    apache = cluster.apache()
+    since = int(time.time())
+    # Sticky clients stay on the two first replicas (and byrequests may send every new one to the same
+    # replica): few enough that one replica serves them all within its threads.
+    with Traffic(cluster, clients=4, users=2) as traffic:
+        started = time.monotonic()
+        cluster.scale(6)
+        up = time.monotonic() - started
+        cluster.scale(2)
+        down = time.monotonic() - started - up
+    log = apache.logs(since=since).decode()
+    print(f"scale 2->6 in {up:.1f} s, 6->2 in {down:.1f} s: {len(traffic.outcomes)} requests, "
+          f"{len(traffic.failures())} failed, slowest {traffic.slowest():.2f} s, "
+          f"served by {collections.Counter(o.served_by for o in traffic.outcomes)}")
+    print("\n".join(line for line in log.splitlines() if "discover-members" in line))
+    assert [o.error or o.status for o in traffic.failures()] == []
+    # A graceful reload logs "SIGUSR1 received"; a configuration rewritten, "members now".
+    assert "SIGUSR1" not in log and "members now" not in log
+    assert "without a reload: added" in log and "without a reload: stopped" in log

@@ -132,33 +132,108 @@ def test_hung_replicas_are_silent_after_one_probe_timeout_however_many(discovery
 
 # render: the balancer's configuration.
 
-def test_render_writes_a_member_per_replica_under_a_balancer_named_for_the_generation(discovery):
-    assert discovery("render 7", stdin=lines("1 10.0.0.5", "2 10.0.0.6"), WAS_PORT="8000") == lines(
+def test_render_gives_each_member_a_slot_in_order_then_free_slots_disabled_under_the_generations_balancer(discovery):
+    assert discovery("render 7 2", stdin=lines("1 10.0.0.5", "2 10.0.0.6"), WAS_PORT="8000") == lines(
         "<Proxy balancer://was-7>",
-        '    BalancerMember "http://10.0.0.5:8000" route=1 ${MEMBER_OPTIONS}',
-        '    BalancerMember "http://10.0.0.6:8000" route=2 ${MEMBER_OPTIONS}',
+        '    BalancerMember "http://member-7-1:8000" route=1 ${MEMBER_OPTIONS}',
+        '    BalancerMember "http://member-7-2:8000" route=2 ${MEMBER_OPTIONS}',
+        '    BalancerMember "http://member-7-3:8000" status=+D ${MEMBER_OPTIONS}',
+        '    BalancerMember "http://member-7-4:8000" status=+D ${MEMBER_OPTIONS}',
         "    ProxySet stickysession=ROUTEID lbmethod=byrequests",
         "</Proxy>",
     )
+
+
+# Slots: a replica's address takes a free slot (a hosts line), through balancer-manager.
+
+@pytest.fixture
+def slots(discovery, tmp_path):
+    """slots(snippet, members, page="") -> stdout of the snippet, run after a rewrite of `members` with a
+    reserve of 2 (hosts file and state in tmp_path); balancer-manager is a fake that records what it is told
+    (tmp_path/told) and answers `page`."""
+    def run(snippet, members, page=""):
+        (tmp_path / "page").write_text(page)
+        fakes = """
+            dir=$1 conf=$1/balancer.conf proxypass=$1/proxypass.conf
+            manage() { cat >>"$dir/told"; cat "$dir/page"; }
+            rewrite "$2" 2>/dev/null
+        """
+        return discovery(fakes + snippet, str(tmp_path), "".join(lines(*members)), WAS_PORT="8000",
+                         MEMBER_RESERVE="2", HOSTS_FILE=str(tmp_path / "hosts"))
+    return run
+
+
+def row(worker, route, state):
+    """A row of balancer-manager's page, as much of it as discover-members reads."""
+    return f'<tr><td><a href="/balancer-manager?b=was-1&amp;w={worker}&amp;nonce=x">{worker}</a></td>' \
+           f"<td>{route}</td><td></td><td>1.00</td><td>0</td><td>{state}</td></tr>\n"
+
+
+def test_a_rewrite_names_each_members_slot_in_the_hosts_file(slots, tmp_path):
+    assert slots("worker 10.0.0.6", ["1 10.0.0.5", "2 10.0.0.6"]) == "http://member-1-2:8000\n"
+    assert read(tmp_path / "hosts") == ["10.0.0.5 member-1-1", "10.0.0.6 member-1-2"]
+
+
+def test_a_new_member_takes_a_free_slot_gets_its_route_and_is_enabled_without_a_rewrite(slots, tmp_path):
+    page = row("http://member-1-2:8000", "3", "Init Ok ")
+    slots('add_members <<<"3 10.0.0.7"', ["1 10.0.0.5"], page)
+    assert read(tmp_path / "hosts") == ["10.0.0.5 member-1-1", "10.0.0.7 member-1-2"]
+    assert read(tmp_path / "told") == ["http://member-1-2:8000 w_wr=3&w_status_D=0&w_status_S=0"]
+    assert read(tmp_path / "generation") == ["1"]
+
+
+def test_an_address_seen_before_takes_its_own_slot_again(slots, tmp_path):
+    page = row("http://member-1-1:8000", "4", "Init Ok ")
+    slots('add_members <<<"4 10.0.0.5"', ["1 10.0.0.5"], page)
+    assert read(tmp_path / "hosts") == ["10.0.0.5 member-1-1"]
+    assert read(tmp_path / "told") == ["http://member-1-1:8000 w_wr=4&w_status_D=0&w_status_S=0"]
+
+
+def test_adding_fails_when_the_reserve_is_used_up(slots, tmp_path):
+    # Slots 2 and 3 are the reserve.
+    out = slots('add_members <<<"2 10.0.0.6"; add_members <<<"3 10.0.0.7"; add_members <<<"4 10.0.0.8" || echo failed',
+                ["1 10.0.0.5"], row("http://member-1-2:8000", "2", "Init Ok ") + row("http://member-1-3:8000", "3", "Init Ok "))
+    assert out == "failed\n"
+    assert read(tmp_path / "hosts")[-2:] == ["10.0.0.6 member-1-2", "10.0.0.7 member-1-3"]
+
+
+def test_adding_fails_when_balancer_manager_does_not_show_the_member_enabled(slots):
+    out = slots('add_members <<<"2 10.0.0.6" || echo failed', ["1 10.0.0.5"], row("http://member-1-2:8000", "2", "Init Dis "))
+    assert out == "failed\n"
+
+
+def test_a_member_gone_has_its_slot_stopped(slots, tmp_path):
+    out = slots('set_stopped 1 <<<"2 10.0.0.6" && echo stopped', ["1 10.0.0.5", "2 10.0.0.6"],
+                row("http://member-1-2:8000", "2", "Init Stop "))
+    assert out == "stopped\n"
+    assert read(tmp_path / "told") == ["http://member-1-2:8000 w_status_S=1"]
+
+
+def test_stopping_fails_for_an_address_with_no_slot(slots, tmp_path):
+    assert slots('set_stopped 1 <<<"2 10.0.0.9" || echo failed', ["1 10.0.0.5"]) == "failed\n"
+    assert read(tmp_path / "told") is None
 
 
 # update: what Apache is told, given the members it has.
 
 @pytest.fixture
 def update(discovery, tmp_path):
-    """update(members, answer, said, stop_works=True) -> whether Apache must reload. Runs update with the
+    """update(members, answer, said, manager_works=True) -> whether Apache must reload. Runs update with the
     member file (in tmp_path) holding `members` (None: no file yet), the resolver answering `answer`, each
-    address's probe saying said[address] (silent if absent) and balancer-manager's stop working or not."""
-    def run(members, answer, said, stop_works=True):
+    address's probe saying said[address] (silent if absent) and balancer-manager's adds and stops working or
+    not (recorded in tmp_path/added and tmp_path/stopped)."""
+    def run(members, answer, said, manager_works=True):
         if members is not None:
             (tmp_path / "members").write_text(lines(*members))
             (tmp_path / "generation").write_text("4\n")
+        works = "true" if manager_works else "false"
         fakes = f"""
-            dir=$1 conf=$1/balancer.conf proxypass=$1/proxypass.conf
+            dir=$1 conf=$1/balancer.conf proxypass=$1/proxypass.conf hosts=$1/hosts
             addresses() {{ printf %s {shlex.quote(lines(*answer))}; }}
             declare -A said=({" ".join(f"[{ip}]={shlex.quote(verdict)}" for ip, verdict in said.items())})
             probe_all() {{ local ip; for ip in "$@"; do echo "$ip ${{said[$ip]:-silent}}"; done; }}
-            set_stopped() {{ cat >"$dir/stopped"; {"true" if stop_works else "false"}; }}
+            set_stopped() {{ cat >"$dir/stopped"; {works}; }}
+            add_members() {{ sort >"$dir/added"; {works}; }}
             if update; then echo reload; else echo none; fi
         """
         return discovery(fakes, str(tmp_path)) == "reload\n"
@@ -175,7 +250,8 @@ def test_the_first_run_writes_every_ready_member_and_reloads(update, tmp_path):
     assert read(tmp_path / "generation") == ["1"]
     assert read(tmp_path / "proxypass.conf") == ["ProxyPass / balancer://was-1/",
                                                  "ProxyPassReverse / balancer://was-1/"]
-    assert 'BalancerMember "http://10.0.0.6:8000" route=2' in (tmp_path / "balancer.conf").read_text()
+    assert 'BalancerMember "http://member-1-2:8000" route=2' in (tmp_path / "balancer.conf").read_text()
+    assert read(tmp_path / "hosts") == ["10.0.0.5 member-1-1", "10.0.0.6 member-1-2"]
 
 
 def test_the_same_members_change_nothing(update, tmp_path):
@@ -191,27 +267,37 @@ def test_a_member_gone_is_stopped_in_balancer_manager_without_a_reload(update, t
     assert read(tmp_path / "generation") == ["4"]
 
 
-def test_a_member_gone_that_balancer_manager_fails_to_stop_is_written_out_with_a_reload(update, tmp_path):
-    assert update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5"], {"10.0.0.5": "ready 1"}, stop_works=False)
-    assert read(tmp_path / "members") == ["1 10.0.0.5"]
-    assert read(tmp_path / "generation") == ["5"]
-
-
-def test_a_new_member_is_written_under_a_new_balancer_with_a_reload(update, tmp_path):
-    assert update(["1 10.0.0.5"], ["10.0.0.5", "10.0.0.6"], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 2"})
+def test_a_new_member_is_added_in_balancer_manager_without_a_reload(update, tmp_path):
+    assert not update(["1 10.0.0.5"], ["10.0.0.5", "10.0.0.6"], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 2"})
+    assert read(tmp_path / "added") == ["2 10.0.0.6"]
     assert read(tmp_path / "members") == ["1 10.0.0.5", "2 10.0.0.6"]
-    assert read(tmp_path / "generation") == ["5"]
+    assert read(tmp_path / "generation") == ["4"]
     assert not (tmp_path / "stopped").exists()
+
+
+def test_a_member_gone_and_a_new_one_are_added_then_stopped_without_a_reload(update, tmp_path):
+    said = {"10.0.0.5": "ready 1", "10.0.0.7": "ready 3"}
+    assert not update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5", "10.0.0.7"], said)
+    assert read(tmp_path / "added") == ["3 10.0.0.7"]
+    assert read(tmp_path / "stopped") == ["2 10.0.0.6"]
+    assert read(tmp_path / "members") == ["1 10.0.0.5", "3 10.0.0.7"]
+
+
+def test_an_address_back_with_another_route_is_added_again_not_stopped(update, tmp_path):
+    assert not update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5", "10.0.0.6"], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 7"})
+    assert read(tmp_path / "added") == ["7 10.0.0.6"]
+    assert not (tmp_path / "stopped").exists()
+
+
+@pytest.mark.parametrize("said", [{"10.0.0.5": "ready 1"}, {"10.0.0.5": "ready 1", "10.0.0.6": "ready 2", "10.0.0.7": "ready 3"}],
+                         ids=["stop", "add"])
+def test_a_change_balancer_manager_fails_to_make_is_written_out_compacted_with_a_reload(update, tmp_path, said):
+    assert update(["1 10.0.0.5", "2 10.0.0.6"], list(said), said, manager_works=False)
+    assert read(tmp_path / "members") == [f"{route} {ip}" for ip, route in ((ip, v.split()[1]) for ip, v in said.items())]
+    assert read(tmp_path / "generation") == ["5"]
+    assert read(tmp_path / "hosts")[-1] == f"{list(said)[-1]} member-5-{len(said)}"
 
 
 def test_a_resolver_with_no_answer_keeps_probing_the_members_by_address(update, tmp_path):
     assert not update(["1 10.0.0.5", "2 10.0.0.6"], [], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 2"})
     assert read(tmp_path / "members") == ["1 10.0.0.5", "2 10.0.0.6"]
-
-
-def test_a_member_gone_and_a_new_one_are_written_out_together_with_a_reload(update, tmp_path):
-    said = {"10.0.0.5": "ready 1", "10.0.0.7": "ready 3"}
-    assert update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5", "10.0.0.7"], said)
-    assert read(tmp_path / "members") == ["1 10.0.0.5", "3 10.0.0.7"]
-    assert read(tmp_path / "generation") == ["5"]
-    assert not (tmp_path / "stopped").exists()
