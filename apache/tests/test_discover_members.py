@@ -182,11 +182,12 @@ def test_a_new_member_takes_a_free_slot_gets_its_route_and_is_enabled_without_a_
     assert read(tmp_path / "generation") == ["1"]
 
 
-def test_an_address_seen_before_takes_its_own_slot_again(slots, tmp_path):
-    page = row("http://member-1-1:8000", "4", "Init Ok ")
-    slots('add_members <<<"4 10.0.0.5"', ["1 10.0.0.5"], page)
-    assert read(tmp_path / "hosts") == ["10.0.0.5 member-1-1"]
-    assert read(tmp_path / "told") == ["http://member-1-1:8000 w_wr=4&w_status_D=0&w_status_S=0"]
+def test_an_address_seen_before_takes_a_fresh_slot_and_its_old_one_is_stopped(slots, tmp_path):
+    page = row("http://member-1-3:8000", "4", "Init Ok ")
+    slots('add_members <<<"4 10.0.0.5"', ["1 10.0.0.5", "2 10.0.0.6"], page)
+    assert read(tmp_path / "hosts") == ["10.0.0.5 member-1-1", "10.0.0.6 member-1-2", "10.0.0.5 member-1-3"]
+    assert read(tmp_path / "told") == ["http://member-1-1:8000 w_status_S=1",
+                                       "http://member-1-3:8000 w_wr=4&w_status_D=0&w_status_S=0"]
 
 
 def test_adding_fails_when_the_reserve_is_used_up(slots, tmp_path):
@@ -283,7 +284,7 @@ def test_a_member_gone_and_a_new_one_are_added_then_stopped_without_a_reload(upd
     assert read(tmp_path / "members") == ["1 10.0.0.5", "3 10.0.0.7"]
 
 
-def test_an_address_back_with_another_route_is_added_again_not_stopped(update, tmp_path):
+def test_an_address_back_with_another_route_is_only_added_add_members_stops_its_old_slot(update, tmp_path):
     assert not update(["1 10.0.0.5", "2 10.0.0.6"], ["10.0.0.5", "10.0.0.6"], {"10.0.0.5": "ready 1", "10.0.0.6": "ready 7"})
     assert read(tmp_path / "added") == ["7 10.0.0.6"]
     assert not (tmp_path / "stopped").exists()
