@@ -1,7 +1,8 @@
 """apache/entrypoint: the settings it derives for Apache's configuration from the environment, and how it tells
-that a gracefully stopping Apache is done."""
+that a gracefully stopping Apache is done (its children gone, or no client connected)."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -59,3 +60,12 @@ def test_a_process_has_children_while_a_child_lives_and_an_unreaped_one_does_not
     while has_children(sourced, pid) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not has_children(sourced, pid)
+
+
+def test_a_client_counts_as_connected_to_a_served_port_while_its_connection_is_open(sourced):
+    snippet = 'if connected "$1"; then echo yes; else echo no; fi'
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = f"{server.getsockname()[1]:04X}"
+        assert sourced("entrypoint", snippet, port).stdout.strip() == "no"
+        with socket.create_connection(server.getsockname()):
+            assert sourced("entrypoint", snippet, port).stdout.strip() == "yes"
