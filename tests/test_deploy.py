@@ -4,6 +4,7 @@ only the connections tried while the port passes from the old one to the new one
 never replaces the running one."""
 import collections
 import re
+import socket
 import subprocess
 import time
 
@@ -163,3 +164,33 @@ def test_a_canary_that_gets_too_few_answers_in_its_time_rolls_the_deploy_back(cl
     assert result.returncode == 1 and "canary got only" in result.stdout and "rolled back" in result.stdout
     assert versions(cluster) == before
     cluster.wait_members(len(before))
+
+
+def test_a_request_in_flight_when_the_old_apache_stops_is_answered(cluster, replicas, apache_version):
+    """A request body still arriving when the old Apache is told to stop (SIGWINCH, seen in its log): Apache
+    finishes it before its container goes, and a replica answers it."""
+    old = cluster.apache()
+    since = int(time.time())
+    # 16 KiB every 0.25 s, well above Apache's minimum body rate, for up to 8 MiB (within the upload limit).
+    chunk, chunks = b"x" * 16384, 512
+    with socket.create_connection(("127.0.0.1", cluster.published_port()), timeout=60) as connection:
+        connection.sendall(f"POST /whoami HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {len(chunk) * chunks}\r\n"
+                           "Connection: close\r\n\r\n".encode())
+        # Back to the Apache the cluster started with.
+        deploying = subprocess.Popen([ROOT / "scripts" / "deploy"], env=cluster.environment(DEPLOY_CANARY_SECONDS="3"),
+                                     stdout=subprocess.PIPE, text=True)
+        sent = 0
+        while sent < chunks - 1 and b"caught SIGWINCH" not in old.logs(since=since):
+            connection.sendall(chunk)
+            sent += 1
+            time.sleep(0.25)
+        stopping = b"caught SIGWINCH" in old.logs(since=since)
+        connection.sendall(chunk * (chunks - sent))
+        status = connection.makefile("rb").readline()
+    output, _ = deploying.communicate(timeout=600)
+    print(output[-2000:])
+    print(f"in flight at the stop signal ({sent} of {chunks} parts of its body sent): {status!r}")
+    assert deploying.returncode == 0 and "apache: done" in output
+    assert stopping, "the old Apache was not told to stop while the request was in flight"
+    # Any answer of the app's (Django refuses a POST without its CSRF token), not a 5xx nor a closed connection.
+    assert re.match(rb"HTTP/1\.1 [234]\d\d ", status), status
