@@ -32,6 +32,11 @@ UNLIMITED_CLIENTS = {"RATE_LIMIT_EXEMPT": PRIVATE_NETWORKS, "UPLOAD_QUOTA_BYTES"
 CLIENT_SUBNETS = ipaddress.ip_network("198.18.0.0/15")
 
 
+def tag():
+    """The tag of the images the stacks run (TAG, as for `make build`)."""
+    return os.environ.get("TAG") or "dev"
+
+
 @contextlib.contextmanager
 def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", prefix="dc-test", **settings):
     """Starts a stack of its own (project <prefix>-<random>: never `make up`'s), healthy, the balancer routing
@@ -52,6 +57,8 @@ def running_stack(secrets_dir, files=("compose.yaml",), port=80, scheme="http", 
         # A request queued that long is refused sooner (tests/test_edge.py).
         "REQUEST_QUEUE_SECONDS": "5",
         **UNLIMITED_CLIENTS,
+        # Apache's image stays TAG's when a deploy names another TAG for the app (build_version).
+        "APACHE_TAG": tag(),
         **settings,
     })
     subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=stack.environment())
@@ -173,16 +180,19 @@ class Cluster:
         self.resize(n)
         return self.wait_members(n, timeout)
 
-    def build_version(self, version):
-        """An image of the app as shipped that reports another version, tagged django-clustering/was:<version>
-        (a tag of its own: `make up`'s images are never touched); returns the tag."""
-        base = f"django-clustering/was:{self.environment().get('TAG', 'dev')}"
-        self.docker.images.build(fileobj=io.BytesIO(f"FROM {base}\nENV APP_VERSION={version}\n".encode()),
-                                 tag=f"django-clustering/was:{version}", rm=True)
+    def build_version(self, version, service="was", run=None):
+        """An image of the service (the app, or apache) as shipped that reports another version (APP_VERSION),
+        after a shell command `run` if given, tagged django-clustering/<service>:<version> (a tag of its own:
+        `make up`'s images are never touched); returns the tag."""
+        base = f"django-clustering/{service}:{self.environment().get('TAG', 'dev')}"
+        dockerfile = f"FROM {base}\nENV APP_VERSION={version}\n" + (f"RUN {run}\n" if run else "")
+        self.docker.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=f"django-clustering/{service}:{version}",
+                                 rm=True)
         return version
 
     def deploy(self, **settings):
-        """scripts/deploy (`make deploy`) on this stack, with these settings (TAG: the image to deploy)."""
+        """scripts/deploy (`make deploy`) on this stack, with these settings (TAG: the app's image to deploy,
+        APACHE_TAG: Apache's)."""
         return subprocess.run([ROOT / "scripts" / "deploy"], cwd=ROOT, env=self.environment(**settings),
                               capture_output=True, text=True, timeout=600)
 
@@ -313,6 +323,7 @@ class Outcome:
     error: str | None = None
     action: str = "GET"
     expected: bool = False
+    client: int | None = None  # which of a Traffic's clients sent it
 
     @property
     def ok(self):
@@ -341,16 +352,19 @@ class Traffic:
     # Of the clients, how many sign up first and must stay logged in: on /whoami, an answer that no longer
     # knows them counts as failed ("logged out").
     users: int = 0
+    # A request whose kept-alive connection was closed before any response is sent again, once, as browsers
+    # do (counted in retries); False: it fails, as every connection-level failure does.
+    retry: bool = True
     outcomes: list = field(default_factory=list)
     retries: int = 0
 
     def __post_init__(self):
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._client, args=(i < self.users,), daemon=True)
+        self._threads = [threading.Thread(target=self._client, args=(i, i < self.users), daemon=True)
                          for i in range(self.clients)]
 
-    def _client(self, signed_up):
+    def _client(self, client, signed_up):
         visitor = Visitor(self.cluster)
         user = visitor.sign_up(f"traffic-{uuid.uuid4().hex[:8]}").user() if signed_up else None
         session = visitor.session
@@ -358,13 +372,17 @@ class Traffic:
         while not self._stop.is_set() and time.monotonic() < deadline:
             started = time.monotonic()
             try:
-                response, retried = browser_get(session, self.cluster.url(self.path), timeout=self.timeout)
-                self.retries += retried
-                outcome = Outcome(started, time.monotonic(), response.status_code, served_by(response))
+                if self.retry:
+                    response, retried = browser_get(session, self.cluster.url(self.path), timeout=self.timeout)
+                    self.retries += retried
+                else:
+                    response = session.get(self.cluster.url(self.path), timeout=self.timeout)
+                outcome = Outcome(started, time.monotonic(), response.status_code, served_by(response), client=client)
                 if user and response.ok and response.json()["user"] != user:
-                    outcome = Outcome(started, outcome.ended, None, outcome.served_by, "logged out")
+                    outcome = Outcome(started, outcome.ended, None, outcome.served_by, "logged out", client=client)
             except requests.RequestException as exc:
-                outcome = Outcome(started, time.monotonic(), None, None, f"{type(exc).__name__}: {exc}"[:300])
+                outcome = Outcome(started, time.monotonic(), None, None, f"{type(exc).__name__}: {exc}"[:300],
+                                  client=client)
             with self._lock:
                 self.outcomes.append(outcome)
             time.sleep(0.02)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import docker
 
-from .cluster import ROOT
+from .cluster import ROOT, tag
 
 # The port the Swarm stack publishes inside the engine (its HTTP_PORT): the engine's own, so any port will do.
 STACK_PORT = 8080
@@ -23,10 +23,6 @@ class Engine:
     stack_port: int  # the host's 127.0.0.1 port that reaches STACK_PORT in the engine
     started_seconds: float
     loaded_seconds: float
-
-
-def tag():
-    return os.environ.get("TAG") or "dev"
 
 
 def stack_images():
