@@ -173,17 +173,23 @@ class Cluster:
         self.resize(n)
         return self.wait_members(n, timeout)
 
-    def build_version(self, version):
-        """An image of the app as shipped that reports another version, tagged django-clustering/was:<version>
-        (a tag of its own: `make up`'s images are never touched); returns the tag."""
+    def build_version(self, version, **env):
+        """An image of the app as shipped that reports another version (and has these environment variables),
+        tagged django-clustering/was:<version> (a tag of its own: `make up`'s images are never touched); returns
+        the tag."""
         base = f"django-clustering/was:{self.environment().get('TAG', 'dev')}"
-        self.docker.images.build(fileobj=io.BytesIO(f"FROM {base}\nENV APP_VERSION={version}\n".encode()),
+        lines = "".join(f"ENV {name}={value}\n" for name, value in {"APP_VERSION": version, **env}.items())
+        self.docker.images.build(fileobj=io.BytesIO(f"FROM {base}\n{lines}".encode()),
                                  tag=f"django-clustering/was:{version}", rm=True)
         return version
 
+    # The script behind `make deploy` for this kind of stack.
+    DEPLOY = "deploy"
+
     def deploy(self, **settings):
-        """scripts/deploy (`make deploy`) on this stack, with these settings (TAG: the image to deploy)."""
-        return subprocess.run([ROOT / "scripts" / "deploy"], cwd=ROOT, env=self.environment(**settings),
+        """scripts/deploy (`make deploy`; on Swarm scripts/swarm-deploy) on this stack, with these settings (TAG:
+        the image to deploy)."""
+        return subprocess.run([ROOT / "scripts" / self.DEPLOY], cwd=ROOT, env=self.environment(**settings),
                               capture_output=True, text=True, timeout=600)
 
     @contextlib.contextmanager
@@ -389,7 +395,9 @@ class Traffic:
 class SwarmCluster(Cluster):
     """The same handle on a stack deployed on Docker Swarm (compose.swarm.yaml) in the engine at `engine` (a
     DOCKER_HOST): tasks' containers by their Swarm labels, replicas by the names they give themselves
-    (<stack>_was.<slot>), resizing by Swarm."""
+    (<stack>_was.<slot>), resizing and deploys by Swarm."""
+
+    DEPLOY = "swarm-deploy"
 
     def __init__(self, project, base_url, engine):
         # Commands run on it (scripts/*) reach its engine and find it as the stack STACK.
