@@ -30,7 +30,7 @@ STACK ?= django-clustering-swarm
 # Where `make backup` writes its archives and `make backups` lists them (docs/operations.md, "Backups").
 export BACKUP_DIR ?= backups
 
-.PHONY: help up deploy scale rotate-secrets down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-scale swarm-down backup restore backups
+.PHONY: help up deploy scale rotate-secrets down clean ps logs status build versions prereqs check test chaos bench bench-smoke swarm-up swarm-deploy swarm-scale swarm-down backup restore backups
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -143,6 +143,9 @@ swarm-up: build ## Deploy on Docker Swarm (a single-node swarm if in none) with 
 	@scripts/check-replicas $(WAS)
 	@scripts/secrets
 	@STACK=$(STACK) WAS_REPLICAS=$(WAS) scripts/swarm-up
+
+swarm-deploy: build ## Roll the Swarm stack's replicas onto the new build, one by one; rolled back if it fails
+	@STACK=$(STACK) scripts/swarm-deploy
 
 swarm-scale: ## Resize the Swarm stack to WAS replicas; returns once the balancer routes to all of them
 	@scripts/check-replicas $(WAS)

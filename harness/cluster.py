@@ -180,20 +180,25 @@ class Cluster:
         self.resize(n)
         return self.wait_members(n, timeout)
 
-    def build_version(self, version, service="was", run=None):
-        """An image of the service (the app, or apache) as shipped that reports another version (APP_VERSION),
-        after a shell command `run` if given, tagged django-clustering/<service>:<version> (a tag of its own:
-        `make up`'s images are never touched); returns the tag."""
+    def build_version(self, version, service="was", run=None, **env):
+        """An image of the service (the app, or apache) as shipped that reports another version (APP_VERSION) and
+        has these environment variables, after a shell command `run` if given, tagged
+        django-clustering/<service>:<version> (a tag of its own: `make up`'s images are never touched); returns
+        the tag."""
         base = f"django-clustering/{service}:{self.environment().get('TAG', 'dev')}"
-        dockerfile = f"FROM {base}\nENV APP_VERSION={version}\n" + (f"RUN {run}\n" if run else "")
+        lines = "".join(f"ENV {name}={value}\n" for name, value in {"APP_VERSION": version, **env}.items())
+        dockerfile = f"FROM {base}\n{lines}" + (f"RUN {run}\n" if run else "")
         self.docker.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=f"django-clustering/{service}:{version}",
                                  rm=True)
         return version
 
+    # The script behind `make deploy` for this kind of stack.
+    DEPLOY = "deploy"
+
     def deploy(self, **settings):
-        """scripts/deploy (`make deploy`) on this stack, with these settings (TAG: the app's image to deploy,
-        APACHE_TAG: Apache's)."""
-        return subprocess.run([ROOT / "scripts" / "deploy"], cwd=ROOT, env=self.environment(**settings),
+        """scripts/deploy (`make deploy`; on Swarm scripts/swarm-deploy) on this stack, with these settings (TAG:
+        the app's image to deploy, APACHE_TAG: Apache's)."""
+        return subprocess.run([ROOT / "scripts" / self.DEPLOY], cwd=ROOT, env=self.environment(**settings),
                               capture_output=True, text=True, timeout=600)
 
     @contextlib.contextmanager
@@ -407,7 +412,9 @@ class Traffic:
 class SwarmCluster(Cluster):
     """The same handle on a stack deployed on Docker Swarm (compose.swarm.yaml) in the engine at `engine` (a
     DOCKER_HOST): tasks' containers by their Swarm labels, replicas by the names they give themselves
-    (<stack>_was.<slot>), resizing by Swarm."""
+    (<stack>_was.<slot>), resizing and deploys by Swarm."""
+
+    DEPLOY = "swarm-deploy"
 
     def __init__(self, project, base_url, engine):
         # Commands run on it (scripts/*) reach its engine and find it as the stack STACK.
