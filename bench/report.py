@@ -45,8 +45,14 @@ def errors(run):
     return f"{run['errors']} ({kinds})" if kinds else str(run["errors"])
 
 
-def summary(results, targets):
-    m = results["machine"]
+def noise(ci):
+    """Whether a ratio's confidence interval says it differs from 1 beyond the run-to-run noise."""
+    low, high = ci
+    return f"CI {low:.2f}–{high:.2f}: " + ("within noise" if low <= 1 <= high else "beyond noise")
+
+
+def figures(results, targets):
+    """The table of headline figures, each against its target; a ratio with a confidence interval shows it."""
     rows = [
         ("overhead_ratio", "Feed page through Apache / direct (1 replica)", "{:.2f}"),
         ("overhead_trivial_ratio", "Trivial view through Apache / direct", "{:.2f}"),
@@ -71,14 +77,9 @@ def summary(results, targets):
         ("buffering_feed_cost_ratio", "Buffering bodies, feed: buffered / streamed", "{:.2f}"),
         ("deploy_failed", "Failed requests during `make deploy` of a new version (32 clients)", "{}"),
         ("deploy_max_latency_ms", "Slowest request during the deploy (ms)", "{:.0f}"),
+        ("buffering_upload_aa_ratio", "Noise: photo posts, buffering Apache against itself (A/A)", "{:.2f}"),
     ]
-    lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
-             f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
-             f"{results['settings']['rounds']} alternating rounds; whole bench {results['bench_seconds']} s. "
-             "A ratio is the median of the rounds' ratios (each round runs both sides back to back). "
-             "CPU per request: the container's CPU time during the run, less what it burns idle over the same "
-             "time (Apache: member discovery, health checks), over the requests served.", "",
-             "| Figure | Value | Target |", "|---|---|---|"]
+    lines = ["| Figure | Value | Target |", "|---|---|---|"]
     for key, label, fmt in rows:
         value = results[key]
         target = ""
@@ -86,7 +87,22 @@ def summary(results, targets):
             op, limit = targets[key]
             met = value >= limit if op == ">=" else value <= limit
             target = f"{op} {fmt.format(limit)} {'met' if met else '**missed**'}"
-        lines.append(f"| {label} (`{key}`) | {fmt.format(value)} | {target} |")
+        ci = results.get(key.removesuffix("_ratio") + "_ci")
+        shown = fmt.format(value) + (f" ({noise(ci)})" if ci else "")
+        lines.append(f"| {label} (`{key}`) | {shown} | {target} |")
+    return lines
+
+
+def summary(results, targets):
+    m = results["machine"]
+    lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
+             f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
+             f"{results['settings']['rounds']} alternating rounds; whole bench {results['bench_seconds']} s. "
+             "A ratio is the median of the rounds' ratios (each round runs both sides back to back). "
+             "CPU per request: the container's CPU time during the run, less what it burns idle over the same "
+             "time (Apache: member discovery, health checks), over the requests served. req/s counts answers "
+             "below 400. A CI is the median ratio's confidence interval (95 % at least, from the rounds' "
+             "ratios): a ratio whose CI holds 1 is within noise.", "", *figures(results, targets)]
     phases = results["phases"]
     lines += ["", "| Replicas | req/s (I/O-bound view) | × one | shares | cores busy | Apache idle CPU ms/s |",
               "|---|---|---|---|---|---|"]
@@ -112,7 +128,9 @@ def summary(results, targets):
             ("feed, Apache streaming bodies", phases["buffering"]["feed"]["streamed"], "apache-streamed"),
             ("feed, Apache buffering bodies", phases["buffering"]["feed"]["buffered"], "apache"),
             ("photo post, Apache streaming bodies", phases["buffering"]["upload"]["streamed"], "apache-streamed"),
-            ("photo post, Apache buffering bodies", phases["buffering"]["upload"]["buffered"], "apache")):
+            ("photo post, Apache buffering bodies", phases["buffering"]["upload"]["buffered"], "apache"),
+            ("photo post, Apache buffering bodies (A/A, again)", phases["buffering"]["upload_aa"]["buffered again"],
+             "apache")):
         cpu = f"{run['cpu_ms_per_request'][balancer]:.3f}" if balancer else ""
         lines.append(f"| {label} | {run['rps']:.0f} | {run['latency_ms']['p50']:.1f} | "
                      f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} | {errors(run)} |")
@@ -131,3 +149,16 @@ def summary(results, targets):
               + (f"; failures: {', '.join(d['failure_kinds'])}" if d["failure_kinds"] else "") + "."]
     lines.append("")
     return "\n".join(lines)
+
+
+BEGIN, END = "<!-- figures of bench/results/latest.json, written by make bench -->", "<!-- end of figures -->"
+
+
+def embed(path, results, targets):
+    """The headline figures written into a Markdown file, between its BEGIN and END lines."""
+    text = path.read_text()
+    before, rest = text.split(BEGIN + "\n", 1)
+    after = rest.split(END, 1)[1]
+    m = results["machine"]
+    table = [f"Measured {results['date'][:10]} on {m['cores']} cores ({m['cpu']}):", "", *figures(results, targets)]
+    path.write_text(before + BEGIN + "\n" + "\n".join(table) + "\n" + END + after)
