@@ -127,7 +127,7 @@ class Bench:
         first, second = (runs[name] for name in targets)
         ratios = [b / a if a else math.inf for a, b in zip(first["rounds"], second["rounds"], strict=True)]
         return {**runs, "ratio": statistics.median(ratios), "ratio_ci": median_ci(ratios),
-                "round_ratios": [round(r, 3) for r in ratios], "ratio_of_totals": second["rps"] / first["rps"]}
+                "round_ratios": [round(r, 3) for r in ratios], "ratio_of_totals": second["rps"] / first["rps"] if first["rps"] else math.inf}
 
     def replica_url(self, path):
         (address,) = self.cluster.replica_addresses()
