@@ -134,6 +134,8 @@ def summary(results, targets):
         cpu = f"{run['cpu_ms_per_request'][balancer]:.3f}" if balancer else ""
         lines.append(f"| {label} | {run['rps']:.0f} | {run['latency_ms']['p50']:.1f} | "
                      f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} | {errors(run)} |")
+    lines += ["", f"Photo posts ran with {phases['buffering']['upload']['connections']} connections, every other path "
+              "with 16."]
     for variant, f in phases["failover"].items():
         lines += ["", f"Failover ({variant}): {f['clients']} clients, {f['replicas']} replicas, {f['killed']} "
                   f"SIGKILLed after {f['seconds'] / 2:g} s of {f['seconds']:g} (dead {f['kill_ms']:.0f} ms after "
