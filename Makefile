@@ -20,7 +20,7 @@ export APP_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo 
 CHECK_VENV := .venv-check
 
 # Seconds of each measured run of `make bench` (16 alternating rounds per comparison: a full bench takes
-# about 12 minutes with 2), more bench/run.py options in BENCH_ARGS.
+# about 20 minutes with 2), more bench/run.py options in BENCH_ARGS.
 BENCH_SECONDS ?= 2
 BENCH_ARGS ?=
 # Seconds of chaos for `make chaos`.

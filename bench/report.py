@@ -52,8 +52,14 @@ def window(w):
             + (f"; failures: {', '.join(w['failure_kinds'])}" if w["failure_kinds"] else "") + ".")
 
 
-def summary(results, targets):
-    m = results["machine"]
+def noise(ci):
+    """Whether a ratio's confidence interval says it differs from 1 beyond the run-to-run noise."""
+    low, high = ci
+    return f"CI {low:.2f}–{high:.2f}: " + ("within noise" if low <= 1 <= high else "beyond noise")
+
+
+def figures(results, targets):
+    """The table of headline figures, each against its target; a ratio with a confidence interval shows it."""
     rows = [
         ("overhead_ratio", "Feed page through Apache / direct (1 replica)", "{:.2f}"),
         ("overhead_trivial_ratio", "Trivial view through Apache / direct", "{:.2f}"),
@@ -82,14 +88,9 @@ def summary(results, targets):
         ("scaleup_max_latency_ms", "Slowest request while scaling up, members added without a reload (ms)", "{:.0f}"),
         ("scaleup_reload_max_latency_ms", "Slowest request while scaling up, each member added by a reload (ms)",
          "{:.0f}"),
+        ("buffering_upload_aa_ratio", "Noise: photo posts, buffering Apache against itself (A/A)", "{:.2f}"),
     ]
-    lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
-             f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
-             f"{results['settings']['rounds']} alternating rounds; whole bench {results['bench_seconds']} s. "
-             "A ratio is the median of the rounds' ratios (each round runs both sides back to back). "
-             "CPU per request: the container's CPU time during the run, less what it burns idle over the same "
-             "time (Apache: member discovery, health checks), over the requests served.", "",
-             "| Figure | Value | Target |", "|---|---|---|"]
+    lines = ["| Figure | Value | Target |", "|---|---|---|"]
     for key, label, fmt in rows:
         value = results[key]
         target = ""
@@ -97,7 +98,22 @@ def summary(results, targets):
             op, limit = targets[key]
             met = value >= limit if op == ">=" else value <= limit
             target = f"{op} {fmt.format(limit)} {'met' if met else '**missed**'}"
-        lines.append(f"| {label} (`{key}`) | {fmt.format(value)} | {target} |")
+        ci = results.get(key.removesuffix("_ratio") + "_ci")
+        shown = fmt.format(value) + (f" ({noise(ci)})" if ci else "")
+        lines.append(f"| {label} (`{key}`) | {shown} | {target} |")
+    return lines
+
+
+def summary(results, targets):
+    m = results["machine"]
+    lines = [f"Measured {results['date']} on {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, "
+             f"kernel {m['kernel']}, Docker {m['docker_engine']}; {results['settings']['seconds']:g} s per run, "
+             f"{results['settings']['rounds']} alternating rounds; whole bench {results['bench_seconds']} s. "
+             "A ratio is the median of the rounds' ratios (each round runs both sides back to back). "
+             "CPU per request: the container's CPU time during the run, less what it burns idle over the same "
+             "time (Apache: member discovery, health checks), over the requests served. req/s counts answers "
+             "below 400. A CI is the median ratio's confidence interval (95 % at least, from the rounds' "
+             "ratios): a ratio whose CI holds 1 is within noise.", "", *figures(results, targets)]
     phases = results["phases"]
     lines += ["", "| Replicas | req/s (I/O-bound view) | × one | shares | cores busy | Apache idle CPU ms/s |",
               "|---|---|---|---|---|---|"]
@@ -123,10 +139,14 @@ def summary(results, targets):
             ("feed, Apache streaming bodies", phases["buffering"]["feed"]["streamed"], "apache-streamed"),
             ("feed, Apache buffering bodies", phases["buffering"]["feed"]["buffered"], "apache"),
             ("photo post, Apache streaming bodies", phases["buffering"]["upload"]["streamed"], "apache-streamed"),
-            ("photo post, Apache buffering bodies", phases["buffering"]["upload"]["buffered"], "apache")):
+            ("photo post, Apache buffering bodies", phases["buffering"]["upload"]["buffered"], "apache"),
+            ("photo post, Apache buffering bodies (A/A, again)", phases["buffering"]["upload_aa"]["buffered again"],
+             "apache")):
         cpu = f"{run['cpu_ms_per_request'][balancer]:.3f}" if balancer else ""
         lines.append(f"| {label} | {run['rps']:.0f} | {run['latency_ms']['p50']:.1f} | "
                      f"{run['latency_ms']['p99']:.1f} | {cpu} | {run['cores_busy']:.2f} | {errors(run)} |")
+    lines += ["", f"Photo posts ran with {phases['buffering']['upload']['connections']} connections, every other path "
+              "with 16."]
     for variant, f in phases["failover"].items():
         lines += ["", f"Failover ({variant}): {f['clients']} clients, {f['replicas']} replicas, {f['killed']} "
                   f"SIGKILLed after {f['seconds'] / 2:g} s of {f['seconds']:g} (dead {f['kill_ms']:.0f} ms after "
@@ -143,3 +163,16 @@ def summary(results, targets):
         lines += ["", f"Scale-up {u['from']} -> {u['to']} replicas, {label}, in {window(u)}"]
     lines.append("")
     return "\n".join(lines)
+
+
+BEGIN, END = "<!-- figures of bench/results/latest.json, written by make bench -->", "<!-- end of figures -->"
+
+
+def embed(path, results, targets):
+    """The headline figures written into a Markdown file, between its BEGIN and END lines."""
+    text = path.read_text()
+    before, rest = text.split(BEGIN + "\n", 1)
+    after = rest.split(END, 1)[1]
+    m = results["machine"]
+    table = [f"Measured {results['date'][:10]} on {m['cores']} cores ({m['cpu']}):", "", *figures(results, targets)]
+    path.write_text(before + BEGIN + "\n" + "\n".join(table) + "\n" + END + after)

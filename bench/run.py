@@ -1,6 +1,6 @@
 """`make bench`: the balancer against talking to a replica directly and against HAProxy, throughput as
 replicas are added, the cost of a replica killed under load, and the media path: side by side, in one run,
-on a stack of its own (project dc-bench-<hex>, removed with its volumes at the end). Load comes from the `loadgen`
+on a stack of its own (project dc-bench-<hex> unless --project-prefix says otherwise, removed with its volumes at the end). Load comes from the `loadgen`
 container on the stack's own networks (wrk, and bench/failover.py); nothing leaves this machine.
 
 Writes OUT/latest.json (figures), OUT/latest.png (plot) and OUT/latest.md (summary).
@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import io
 import json
+import math
 import os
 import pathlib
 import platform
@@ -31,6 +32,10 @@ from harness.cluster import ROOT, Outcome, running_stack
 from harness.pictures import photo, picture
 from harness.users import Visitor
 
+# Photo posts in flight at once on the one replica: a replica decodes 2 at a time, and with 16 (as the feed has)
+# the others queued in gunicorn's threads for 20 s and more on a busy 2-core host, its /livez with them, and the
+# replica was restarted every 40 s: the bench measured restarts. 4 keep it busy without starving its checks.
+UPLOAD_CONNECTIONS = 4
 # The variant measured beside the shipped setting: a new backend connection per request, no reuse.
 NO_REUSE = {"BACKEND_KEEPALIVE_TTL": "0"}
 
@@ -77,7 +82,9 @@ class Bench:
         output = result.output.decode()
         assert result.exit_code == 0, output
         figures = json.loads(output.split("WRK-JSON ", 1)[1].splitlines()[0])
-        figures["rps"] = figures["requests"] / figures["duration_s"]
+        # Throughput counts answers below 400 only: a quick 503 (a request past the queue deadline) is no work done.
+        figures["answered"] = figures["requests"] - figures["errors"]["status"]
+        figures["rps"] = figures["answered"] / figures["duration_s"]
         # What serving the requests cost: the CPU used meanwhile, less what the service uses when idle.
         figures["cpu_ms_per_request"] = {
             service: max(after[service] - before[service] - self.idle_ns_per_s.get(service, 0) * elapsed, 0)
@@ -118,13 +125,14 @@ class Bench:
 
     def compare(self, targets, connections, upload=None):
         """side_by_side of two targets, and the second's throughput over the first's: the median of the
-        rounds' ratios. A 2-core VM's speed swings (here a fixed loop took 0.30 s, then 0.16 s, for seconds
-        at a time): short runs back to back mostly share a swing, and the median drops the rounds that
-        straddle one."""
+        rounds' ratios, with its confidence interval (the noise). A 2-core VM's speed swings (here a fixed loop
+        took 0.30 s, then 0.16 s, for seconds at a time): short runs back to back mostly share a swing, and the
+        median drops the rounds that straddle one."""
         runs = self.side_by_side(targets, connections, upload)
         first, second = (runs[name] for name in targets)
-        return {**runs, "ratio": statistics.median(b / a for a, b in zip(first["rounds"], second["rounds"], strict=True)),
-                "ratio_of_totals": second["rps"] / first["rps"]}
+        ratios = [b / a if a else math.inf for a, b in zip(first["rounds"], second["rounds"], strict=True)]
+        return {**runs, "connections": connections, "ratio": statistics.median(ratios), "ratio_ci": median_ci(ratios),
+                "round_ratios": [round(r, 3) for r in ratios], "ratio_of_totals": second["rps"] / first["rps"] if first["rps"] else math.inf}
 
     def replica_url(self, path):
         (address,) = self.cluster.replica_addresses()
@@ -144,12 +152,18 @@ class Bench:
     def buffering(self):
         """Request bodies read whole by Apache before a replica sees them (shipped) against streamed to it (the
         apache-streamed service: the same image and settings otherwise), side by side, on the feed and on
-        photo posts (from photo_upload())."""
+        photo posts (from photo_upload()). Then the buffering Apache against itself on photo posts (A/A): what
+        the same comparison reads when nothing differs, the noise the buffering cost is judged against."""
         self.resize(1)
         self.cluster.wait_members(1, service="apache-streamed")
-        return {path: self.compare({"streamed": (f"http://apache-streamed{url}", "localhost"),
-                                    "buffered": (f"http://apache{url}", "localhost")}, connections=16, upload=upload)
-                for path, url, upload in (("feed", "/", None), ("upload", "/posts/new", self.upload))}
+        result = {path: self.compare({"streamed": (f"http://apache-streamed{url}", "localhost"),
+                                      "buffered": (f"http://apache{url}", "localhost")}, connections, upload=upload)
+                  for path, url, upload, connections in (("feed", "/", None, 16),
+                                                         ("upload", "/posts/new", self.upload, UPLOAD_CONNECTIONS))}
+        result["upload_aa"] = self.compare({"buffered": ("http://apache/posts/new", "localhost"),
+                                            "buffered again": ("http://apache/posts/new", "localhost")},
+                                           UPLOAD_CONNECTIONS, upload=self.upload)
+        return result
 
     def direct_vs_apache(self, path, upload=None):
         runs = self.compare({"direct": (self.replica_url(path), "localhost"),
@@ -290,10 +304,10 @@ def container_cpu_ns(container):
 
 def combine(runs):
     """Several wrk runs of one target as one: throughput over all of them, mean latencies and CPU."""
-    requests = sum(r["requests"] for r in runs)
     duration = sum(r["duration_s"] for r in runs)
     return {
-        "rps": requests / duration, "requests": requests, "rounds": [round(r["rps"], 1) for r in runs],
+        "rps": sum(r["answered"] for r in runs) / duration, "requests": sum(r["requests"] for r in runs),
+        "rounds": [round(r["rps"], 1) for r in runs],
         "errors": sum(sum(r["errors"].values()) for r in runs),
         # wrk's kinds (connect, read, write, status, timeout) with a count, and in which rounds: an error seen in
         # one round only points at an event (a child of Apache exiting, a reload), in every round at a setting.
@@ -304,6 +318,19 @@ def combine(runs):
                                for k in runs[0]["cpu_ms_per_request"]},
         "cores_busy": statistics.mean(r["cores_busy"] for r in runs),
     }
+
+
+def median_ci(values, confidence=0.95):
+    """A distribution-free confidence interval of the median of `values` (at least `confidence`): the k-th
+    smallest and k-th largest, k from the binomial distribution (16 rounds: the 4th and 13th, 97.9 %)."""
+    ordered, n = sorted(values), len(values)
+    below = 0  # P(fewer than k of n values fall below the median)
+    k = 0
+    while k < n // 2 and below + math.comb(n, k) / 2**n <= (1 - confidence) / 2:
+        below += math.comb(n, k) / 2**n
+        k += 1
+    k = max(k, 1)  # too few rounds for the confidence asked: the whole range
+    return ordered[k - 1], ordered[n - k]
 
 
 def failure_kinds(outcomes):
@@ -356,14 +383,16 @@ def main():
     parser.add_argument("--rounds", type=int, default=16, help="alternating rounds of each side-by-side pair")
     parser.add_argument("--failover-seconds", type=float, default=20)
     parser.add_argument("--out", type=pathlib.Path, default=ROOT / "bench" / "results")
+    parser.add_argument("--project-prefix", default="dc-bench", help="the stack's Compose project: <prefix>-<random>")
     args = parser.parse_args()
     # Stopped (CI timeout, kill): still remove the stack.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
-    # A stack of the bench's own, with the bench views, loadgen and HAProxy, and Apache's shipped timeout.
+    # A stack of the bench's own, with the bench views, loadgen and HAProxy, and the shipped timeouts: Apache's,
+    # and (empty: compose.yaml's default) the replicas' liveness and queue deadlines, which the tests shorten.
     with tempfile.TemporaryDirectory() as secrets_dir, running_stack(
-            secrets_dir, prefix="dc-bench", COMPOSE_PROFILES="bench", DJANGO_BENCH_VIEWS="true",
-            BACKEND_TIMEOUT="30") as cluster:
+            secrets_dir, prefix=args.project_prefix, COMPOSE_PROFILES="bench", DJANGO_BENCH_VIEWS="true",
+            BACKEND_TIMEOUT="30", REPLICA_LIVENESS_SECONDS="", REQUEST_QUEUE_SECONDS="") as cluster:
         print(f"bench: stack up after {time.monotonic() - started:.0f} s", flush=True)
         image = seed(cluster)
         # Made while the stack's published port is known: phases that recreate Apache change it.
@@ -402,9 +431,17 @@ def main():
         "failover_noreuse_max_latency_ms": phases["failover"]["noreuse"]["max_latency_ms"],
         "media_ratio": phases["media"]["ratio"],
         "apache_vs_haproxy_ratio": phases["peer"]["ratio"],
+        "overhead_ci": phases["overhead"]["feed"]["ratio_ci"],
+        "media_ci": phases["media"]["ratio_ci"],
+        "apache_vs_haproxy_ci": phases["peer"]["ratio_ci"],
         # Throughput through Apache with request bodies buffered over the same with them streamed.
         "buffering_feed_cost_ratio": phases["buffering"]["feed"]["ratio"],
         "buffering_upload_cost_ratio": phases["buffering"]["upload"]["ratio"],
+        # The noise: each ratio's confidence interval, and the buffering Apache compared with itself (A/A).
+        "buffering_feed_cost_ci": phases["buffering"]["feed"]["ratio_ci"],
+        "buffering_upload_cost_ci": phases["buffering"]["upload"]["ratio_ci"],
+        "buffering_upload_aa_ratio": phases["buffering"]["upload_aa"]["ratio"],
+        "buffering_upload_aa_ci": phases["buffering"]["upload_aa"]["ratio_ci"],
         "deploy_failed": phases["deploy"]["failed"],
         "deploy_max_latency_ms": phases["deploy"]["max_latency_ms"],
         "scaleup_failed": phases["scaleup"]["slots"]["failed"],
@@ -419,6 +456,8 @@ def main():
     from bench import report  # matplotlib only once there is something to draw
     report.plot(results, args.out / "latest.png")
     (args.out / "latest.md").write_text(report.summary(results, TARGETS))
+    if args.out == parser.get_default("out"):  # the recorded run: docs/performance.md quotes its figures
+        report.embed(ROOT / "docs" / "performance.md", results, TARGETS)
     print((args.out / "latest.md").read_text())
 
 

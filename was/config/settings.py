@@ -151,7 +151,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # Largest accepted image. Apache refuses a larger body (plus 64 KiB of multipart envelope) with 413 before a
-# replica sees it: KeptBodySize in apache/conf/site.conf, which apache/entrypoint derives from the same variable.
+# replica sees it: APACHE_MAX_BODY_BYTES in apache/conf/site.conf, which apache/entrypoint derives from this variable.
 UPLOAD_MAX_BYTES = env.integer("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # An image's pixels over all its frames, its width and height, its frames (docs/uploads.md): refused from the
 # header, before any pixel is decoded. A decoded pixel takes 3 or 4 bytes: 40 M pixels are 120-160 MB.
