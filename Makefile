@@ -133,7 +133,7 @@ $(VENV)/.bench-installed: bench/requirements.txt $(VENV)/.installed
 	@touch $@
 
 bench: build $(VENV)/.bench-installed ## Benchmark on a stack of its own: bench/results/latest.{json,png,md}
-	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench build loadgen
+	@BASE_IMAGE=$$(base/ensure) $(COMPOSE) --profile bench --profile swarm-engine build loadgen swarm-engine
 	@$(VENV)/bin/python -m bench.run --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
 
 bench-smoke: ## The whole bench with 1 s runs (about 3 minutes), figures not kept (CI)

@@ -84,6 +84,8 @@ def figures(results, targets):
         ("buffering_feed_cost_ratio", "Buffering bodies, feed: buffered / streamed", "{:.2f}"),
         ("deploy_failed", "Failed requests during `make deploy` of a new version (32 clients)", "{}"),
         ("deploy_max_latency_ms", "Slowest request during the deploy (ms)", "{:.0f}"),
+        ("swarm_deploy_failed", "Failed requests during `make swarm-deploy` of a new version (32 clients)", "{}"),
+        ("swarm_deploy_max_latency_ms", "Slowest request during the Swarm deploy (ms)", "{:.0f}"),
         ("scaleup_failed", "Failed requests while scaling 2 -> 4 replicas (32 clients)", "{}"),
         ("scaleup_max_latency_ms", "Slowest request while scaling up, members added without a reload (ms)", "{:.0f}"),
         ("scaleup_reload_max_latency_ms", "Slowest request while scaling up, each member added by a reload (ms)",
@@ -157,6 +159,9 @@ def summary(results, targets):
                   + (f"; failures: {', '.join(f['failure_kinds'])}" if f["failure_kinds"] else "") + "."]
     d = phases["deploy"]
     lines += ["", f"Deploy: {d['replicas']} replicas rolled onto a new version in {window(d)}"]
+    sw = phases["swarm_deploy"]
+    lines += ["", f"Swarm deploy (`make swarm-deploy`, clients on /whoami from the host): {sw['replicas']} replicas "
+              f"rolled onto a new version in {window(sw)}"]
     for variant, label in (("slots", "members added through free balancer slots, no reload"),
                            ("reload", "each new member added by a graceful reload of Apache")):
         u = phases["scaleup"][variant]

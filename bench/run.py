@@ -1,5 +1,7 @@
 """`make bench`: the balancer against talking to a replica directly and against HAProxy, throughput as
-replicas are added, the cost of a replica killed under load, and the media path: side by side, in one run,
+replicas are added, the cost of a replica killed under load, the media path, buffered request bodies, and
+what clients see during a deploy (Compose, then Swarm in an engine of its own) and a scale-up with and
+without a reload of Apache: side by side, in one run,
 on a stack of its own (project dc-bench-<hex> unless --project-prefix says otherwise, removed with its volumes at the end). Load comes from the `loadgen`
 container on the stack's own networks (wrk, and bench/failover.py); nothing leaves this machine.
 
@@ -28,7 +30,8 @@ import uuid
 import docker
 import requests
 
-from harness.cluster import ROOT, Outcome, running_stack
+from harness.cluster import ROOT, Outcome, Traffic, running_stack
+from harness.engine import isolated_engine, running_swarm_stack
 from harness.pictures import photo, picture
 from harness.users import Visitor
 
@@ -51,6 +54,7 @@ TARGETS = {
     "apache_vs_haproxy_ratio": (">=", 0.9),
     "buffering_feed_cost_ratio": (">=", 0.95),
     "deploy_failed": ("<=", 0),
+    "swarm_deploy_failed": ("<=", 0),
     "scaleup_failed": ("<=", 0),
     "buffering_upload_cost_ratio": (">=", 0.95),
 }
@@ -247,8 +251,8 @@ class Bench:
         return load, records
 
     def under_load(self, action, clients=32, seconds=120):
-        """`action()` run under `clients` closed-loop clients: what it returned, and how long it took, the
-        requests sent meanwhile, how many failed, p99 and slowest."""
+        """`action()` run under `clients` closed-loop clients: what it returned, and what they saw meanwhile
+        (`window`)."""
         load, records = self.closed_loop(clients, seconds)
         time.sleep(5)
         started = time.time()
@@ -256,12 +260,7 @@ class Bench:
         ended = time.time()
         load.join()
         assert max(r.started for r in records) > ended, f"the load ended before the action ({ended - started:.0f} s)"
-        during = [r for r in records if started <= r.started <= ended]
-        failed = [r for r in during if not r.ok]
-        return returned, {"clients": clients, "seconds": ended - started, "requests": len(during),
-                          "failed": len(failed), "failure_kinds": failure_kinds(failed),
-                          "p99_latency_ms": percentile([r.seconds for r in during], 99) * 1000,
-                          "max_latency_ms": max(r.seconds for r in during) * 1000}
+        return returned, window(records, started, ended, clients)
 
     def deploy(self, replicas=2):
         """`make deploy` (scripts/deploy) of a new version of the app under load."""
@@ -278,6 +277,23 @@ class Bench:
         with self.apache_settings(MEMBER_RESERVE="0"):
             result["reload"] = self.scaleup()
         return result
+
+    @staticmethod
+    def swarm_deploy(secrets_dir, clients=32):
+        """`make swarm-deploy` (Swarm's rolling update) of a new version of the app, on a Swarm stack of the
+        bench's own in an engine of its own, under `clients` clients (threads here: the load generator is the
+        Compose stack's), each with a session of its own on /whoami."""
+        with tempfile.TemporaryDirectory() as socket_dir, isolated_engine(pathlib.Path(socket_dir)) as engine, \
+                running_swarm_stack(secrets_dir, engine, prefix="dc-bench-swarm") as swarm:
+            version = swarm.build_version(f"{swarm.project}-v2")
+            with Traffic(swarm, clients=clients, timeout=30) as traffic:
+                time.sleep(5)
+                started = time.monotonic()
+                result = swarm.deploy(TAG=version, WAS_START_PERIOD="30s")
+                ended = time.monotonic()
+                time.sleep(1)
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+            return {"replicas": len(swarm.replicas()), **window(traffic.outcomes, started, ended, clients)}
 
     def scaleup(self, start=2, end=4):
         self.cluster.scale(start)
@@ -331,6 +347,16 @@ def median_ci(values, confidence=0.95):
         k += 1
     k = max(k, 1)  # too few rounds for the confidence asked: the whole range
     return ordered[k - 1], ordered[n - k]
+
+
+def window(records, started, ended, clients):
+    """What `clients` clients saw of the requests (Outcome) they started between `started` and `ended`: how
+    long that was, how many requests, how many failed and how, p99 and slowest."""
+    during = [r for r in records if started <= r.started <= ended]
+    failed = [r for r in during if not r.ok]
+    return {"clients": clients, "seconds": ended - started, "requests": len(during), "failed": len(failed),
+            "failure_kinds": failure_kinds(failed), "p99_latency_ms": percentile([r.seconds for r in during], 99) * 1000,
+            "max_latency_ms": max(r.seconds for r in during) * 1000}
 
 
 def failure_kinds(outcomes):
@@ -407,6 +433,11 @@ def main():
             print(f"bench: {name} took {time.monotonic() - phase_started:.0f} s", flush=True)
     # The deployed version's image outlives its stack: it is the bench's own.
     docker.from_env().images.remove(phases["deploy"]["image"])
+    # The Swarm stack once the Compose one is gone: one stack's load on the machine at a time.
+    with tempfile.TemporaryDirectory() as secrets_dir:
+        phase_started = time.monotonic()
+        phases["swarm_deploy"] = Bench.swarm_deploy(secrets_dir)
+        print(f"bench: swarm_deploy took {time.monotonic() - phase_started:.0f} s", flush=True)
     results = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "settings": vars(args) | {"out": str(args.out)},
@@ -444,6 +475,8 @@ def main():
         "buffering_upload_aa_ci": phases["buffering"]["upload_aa"]["ratio_ci"],
         "deploy_failed": phases["deploy"]["failed"],
         "deploy_max_latency_ms": phases["deploy"]["max_latency_ms"],
+        "swarm_deploy_failed": phases["swarm_deploy"]["failed"],
+        "swarm_deploy_max_latency_ms": phases["swarm_deploy"]["max_latency_ms"],
         "scaleup_failed": phases["scaleup"]["slots"]["failed"],
         "scaleup_max_latency_ms": phases["scaleup"]["slots"]["max_latency_ms"],
         "scaleup_reload_max_latency_ms": phases["scaleup"]["reload"]["max_latency_ms"],

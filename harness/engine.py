@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import docker
 
-from .cluster import ROOT, tag
+from .cluster import REPLICAS, ROOT, UNLIMITED_CLIENTS, SwarmCluster, tag
 
 # The port the Swarm stack publishes inside the engine (its HTTP_PORT): the engine's own, so any port will do.
 STACK_PORT = 8080
@@ -80,3 +80,32 @@ def _answers(engine_host):
         return True
     except docker.errors.DockerException:
         return False
+
+
+@contextlib.contextmanager
+def running_swarm_stack(secrets_dir, engine, prefix="dc-test-swarm"):
+    """A stack of its own (<prefix>-<random>) on Docker Swarm in the given engine, the balancer routing to REPLICAS
+    replicas: deployed by scripts/swarm-up, removed by scripts/swarm-down (which also leaves the swarm swarm-up
+    created)."""
+    stack = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    env = {
+        **os.environ,
+        "DOCKER_HOST": engine.host,
+        "STACK": stack,
+        "SECRETS_DIR": str(secrets_dir),
+        # The Swarm stack's secrets are the swarm's; the engine has no project volume (scripts/secrets).
+        "SECRETS_VOLUME": "",
+        "HTTP_PORT": str(STACK_PORT),
+        "WAS_REPLICAS": str(REPLICAS),
+        "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "BACKEND_TIMEOUT": "10",
+        **UNLIMITED_CLIENTS,
+    }
+    subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=env)
+    try:
+        subprocess.run([ROOT / "scripts" / "swarm-up"], check=True, env=env, timeout=300)
+        stack_cluster = SwarmCluster(stack, f"http://127.0.0.1:{engine.stack_port}", engine.host)
+        stack_cluster.wait_members(REPLICAS)
+        yield stack_cluster
+    finally:
+        subprocess.run([ROOT / "scripts" / "swarm-down"], check=True, env=env, timeout=300)

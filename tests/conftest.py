@@ -6,44 +6,13 @@ stack names, other secrets, random ports. Modules marked `swarm` run against bot
 runs in an engine of the tests' own (harness/engine.py). A canary stack beside them checks it at the end.
 """
 import contextlib
-import os
-import subprocess
-import uuid
 
 import pytest
 import requests
 
 from harness.canary import running_canary
-from harness.cluster import REPLICAS, ROOT, UNLIMITED_CLIENTS, SwarmCluster, running_stack
-from harness.engine import STACK_PORT, isolated_engine
-
-
-@contextlib.contextmanager
-def running_swarm_stack(secrets_dir, engine):
-    """The same on Docker Swarm in the given engine, deployed by scripts/swarm-up and removed by
-    scripts/swarm-down (which also leaves the swarm swarm-up created)."""
-    stack = f"dc-test-swarm-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DOCKER_HOST": engine.host,
-        "STACK": stack,
-        "SECRETS_DIR": str(secrets_dir),
-        # The Swarm stack's secrets are the swarm's; the engine has no project volume (scripts/secrets).
-        "SECRETS_VOLUME": "",
-        "HTTP_PORT": str(STACK_PORT),
-        "WAS_REPLICAS": str(REPLICAS),
-        "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-        "BACKEND_TIMEOUT": "10",
-        **UNLIMITED_CLIENTS,
-    }
-    subprocess.run([ROOT / "scripts" / "secrets"], check=True, env=env)
-    try:
-        subprocess.run([ROOT / "scripts" / "swarm-up"], check=True, env=env, timeout=300)
-        stack_cluster = SwarmCluster(stack, f"http://127.0.0.1:{engine.stack_port}", engine.host)
-        stack_cluster.wait_members(REPLICAS)
-        yield stack_cluster
-    finally:
-        subprocess.run([ROOT / "scripts" / "swarm-down"], check=True, env=env, timeout=300)
+from harness.cluster import REPLICAS, running_stack
+from harness.engine import isolated_engine, running_swarm_stack
 
 
 def pytest_generate_tests(metafunc):
