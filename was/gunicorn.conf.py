@@ -1,6 +1,8 @@
 """gunicorn settings, from the environment (see .env.example)."""
 import os
 
+import probe
+
 bind = "0.0.0.0:8000"
 worker_class = "gthread"
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
@@ -13,3 +15,8 @@ errorlog = "-"
 worker_tmp_dir = "/dev/shm"
 # No runtime control socket: nothing uses it, and /app is not writable.
 control_socket_disable = True
+
+
+def post_request(worker, req, environ, resp):
+    # The probe's evidence that gunicorn serves while every thread is busy (probe.py).
+    probe.request_finished()

@@ -6,6 +6,7 @@ import os
 import pathlib
 import subprocess
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 import pytest
@@ -19,9 +20,17 @@ IDENTITY = {"served_by": "django-clustering-was-2", "route": "2"}
 @pytest.fixture
 def gunicorn(tmp_path):
     """Stalled after 10 s of silence, dead after 60 s; started at t=1000 (monotonic seconds)."""
-    gunicorn = Gunicorn(stall_seconds=10, liveness_seconds=60, drain_flag=str(tmp_path / "draining"))
+    gunicorn = Gunicorn(stall_seconds=10, liveness_seconds=60, drain_flag=str(tmp_path / "draining"),
+                        progress_file=str(tmp_path / "finished"))
     gunicorn.started = 1000.0
     return gunicorn
+
+
+def finished_a_request(gunicorn, seconds_ago=0):
+    """As gunicorn's post_request hook marks it, that long ago on the wall clock."""
+    pathlib.Path(gunicorn.progress_file).touch()
+    then = time.time() - seconds_ago
+    os.utime(gunicorn.progress_file, (then, then))
 
 
 def test_not_ready_until_gunicorn_first_answers(gunicorn):
@@ -46,6 +55,20 @@ def test_not_ready_while_draining_though_serving(gunicorn, tmp_path):
     assert (status, body["ready"], body["serving"], body["draining"]) == (503, False, True, True)
 
 
+def test_serving_and_alive_while_gunicorn_finishes_requests_though_livez_waits_behind_them(gunicorn):
+    gunicorn.saw(IDENTITY, 1005)
+    finished_a_request(gunicorn, seconds_ago=9)
+    assert gunicorn.readiness(1100) == (200, {"ready": True, "serving": True, "draining": False, **IDENTITY})
+    assert gunicorn.alive(1100)
+    finished_a_request(gunicorn, seconds_ago=10)
+    assert gunicorn.readiness(1100)[0] == 503
+
+
+def test_finished_requests_do_not_make_a_gunicorn_that_never_answered_ready(gunicorn):
+    finished_a_request(gunicorn)
+    assert gunicorn.readiness(1001)[0] == 503
+
+
 def test_alive_until_silent_for_the_liveness_time_counted_from_start_if_it_never_answered(gunicorn):
     assert gunicorn.alive(1059.9)
     assert not gunicorn.alive(1060)
@@ -57,7 +80,8 @@ def test_alive_until_silent_for_the_liveness_time_counted_from_start_if_it_never
 @pytest.fixture
 def probe_port(tmp_path):
     """The probe's HTTP server on a free loopback port, for a gunicorn that has just answered."""
-    gunicorn = Gunicorn(stall_seconds=10, liveness_seconds=60, drain_flag=str(tmp_path / "draining"))
+    gunicorn = Gunicorn(stall_seconds=10, liveness_seconds=60, drain_flag=str(tmp_path / "draining"),
+                        progress_file=str(tmp_path / "finished"))
     gunicorn.saw(IDENTITY, gunicorn.started)
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(gunicorn))
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
