@@ -376,20 +376,20 @@ class Traffic:
         deadline = time.monotonic() + self.max_seconds
         while not self._stop.is_set() and time.monotonic() < deadline:
             started = time.monotonic()
+            status, by, error = None, None, None
             try:
                 if self.retry:
                     response, retried = browser_get(session, self.cluster.url(self.path), timeout=self.timeout)
                     self.retries += retried
                 else:
                     response = session.get(self.cluster.url(self.path), timeout=self.timeout)
-                outcome = Outcome(started, time.monotonic(), response.status_code, served_by(response), client=client)
+                status, by = response.status_code, served_by(response)
                 if user and response.ok and response.json()["user"] != user:
-                    outcome = Outcome(started, outcome.ended, None, outcome.served_by, "logged out", client=client)
+                    status, error = None, "logged out"
             except requests.RequestException as exc:
-                outcome = Outcome(started, time.monotonic(), None, None, f"{type(exc).__name__}: {exc}"[:300],
-                                  client=client)
+                error = f"{type(exc).__name__}: {exc}"[:300]
             with self._lock:
-                self.outcomes.append(outcome)
+                self.outcomes.append(Outcome(started, time.monotonic(), status, by, error, client=client))
             time.sleep(0.02)
 
     def __enter__(self):
