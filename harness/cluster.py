@@ -265,14 +265,17 @@ class Cluster:
 
     def wait_members(self, n, timeout=60, service="apache"):
         """Waits until the balancer (of Apache, or another service running it) routes to exactly the n
-        running replicas, every member usable, twice in a row 0.5 s apart (a reload may be under way);
+        running replicas, every member in rotation, twice in a row 0.5 s apart (a reload may be under way);
         returns the seconds it took."""
         start = time.monotonic()
         settled = 0
         while time.monotonic() - start < timeout:
             members = self.members(service)
+            # Err is Apache's own flag on a member whose last connect failed, retried by the next request
+            # after retry=1 s: a replica restarted at the same address and route within one discovery cycle
+            # keeps it until then, as no request passes here.
             ready = len(members) == n and set(members) == self.replica_addresses() and all(
-                set(state.split(",")) == {"Init", "Ok"} for state in members.values())
+                set(state.split(",")) <= {"Init", "Ok", "Err"} for state in members.values())
             settled = settled + 1 if ready else 0
             if settled == 2:
                 return time.monotonic() - start

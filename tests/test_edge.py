@@ -1,7 +1,6 @@
 """The edge shields the replicas: slow, stalled and oversized request bodies end at Apache, and overload
 degrades instead of dropping members."""
 import contextlib
-import select
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,16 +36,13 @@ def test_slow_request_bodies_hold_no_replica_and_other_clients_see_nothing(clust
 def test_a_chunked_body_over_the_limit_is_refused_with_413_and_no_replica_sees_it(cluster):
     with connect(cluster) as conn:
         conn.sendall(form_head(chunked=True))
-        sent = 0
-        # 64 KiB chunks until Apache answers (past the limit, 10 MiB + 64 KiB, and what the sockets' buffers
-        # hold), 20 MiB at most.
-        while sent < 20 * MIB and not select.select([conn], [], [], 0)[0]:
-            conn.sendall(b"10000\r\n" + b"x" * 65536 + b"\r\n")
-            sent += 65536
+        # 11 MiB in 64 KiB chunks, never the last chunk: a 413 can only come as the body arrives. Apache reads
+        # on for a moment after answering (lingering close), then may reset the connection.
+        with contextlib.suppress(OSError):
+            for _ in range(11 * 16):
+                conn.sendall(b"10000\r\n" + b"x" * 65536 + b"\r\n")
         status, head = response_of(conn)
-    print(f"chunked body refused after {sent / MIB:.2f} MiB sent")
     assert status == 413 and b"x-served-by" not in head.lower()
-    assert 10 * MIB < sent < 20 * MIB  # refused as it arrived, once past the limit
 
 
 def test_a_chunked_body_under_the_limit_is_passed_on_to_a_replica(cluster):
@@ -55,6 +51,13 @@ def test_a_chunked_body_under_the_limit_is_passed_on_to_a_replica(cluster):
         status, head = response_of(conn)
     # Django's answer (no CSRF cookie), having read the form.
     assert status == 403 and b"x-served-by" in head.lower()
+
+
+def test_a_body_announced_over_the_limit_is_refused_with_413_before_any_of_it_is_read(cluster):
+    with connect(cluster) as conn:
+        conn.sendall(form_head(11 * MIB))
+        status, head = response_of(conn)
+    assert status == 413 and b"x-served-by" not in head.lower()
 
 
 def test_an_upload_that_pauses_on_a_kept_alive_connection_is_served_and_kills_no_apache_child(cluster):
