@@ -9,8 +9,9 @@ serving even while /livez waits in the queue behind them.
 
 GET /readyz is the one definition of a live replica, for Apache's discovery and for Docker's and Swarm's
 healthchecks: 200 while gunicorn answered or finished a request within REPLICA_STALL_SECONDS and the replica
-is not draining, 503 otherwise; the body says which, and gives the replica's balancer route. Shared dependencies (MariaDB,
-Redis, the bucket) are not part of it: every replica would fail alike, and dropping them all helps nobody.
+is not draining, 503 otherwise; the body says which, and gives the replica's balancer route. Shared
+dependencies (MariaDB, Redis, the bucket) are not part of it: every replica would fail alike, and dropping
+them all helps nobody.
 
 When gunicorn has neither answered nor finished a request for REPLICA_LIVENESS_SECONDS, this process exits and
 was/start with it, so that the container's restart policy brings the replica back (Compose never restarts an
